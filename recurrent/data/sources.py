@@ -1,0 +1,230 @@
+"""Resolves a `--data` spec into train/validation/test tables.
+
+A spec is one of
+- a bundled dataset name (e.g. `bbc_news`), prepared from an installed package;
+- `tfds:<name>[/<config>]`, any TensorFlow Datasets dataset (downloaded and
+  prepared by TFDS on first use, or read from `TFDS_DATA_DIR` if already there);
+- a `.csv`, `.tsv` or `.jsonl` file. A `split` column (train/validation/test)
+  is honoured; otherwise rows are split 80/10/10 by a hash of their key column.
+
+Every source ends as pandas DataFrames with the task's canonical column names.
+"""
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from recurrent.data.bundled import BUILDERS, builder_class
+from recurrent.data.splits import SPLITS, hash_split
+from recurrent.errors import UserInputError
+
+FILE_READERS = {
+    ".csv": lambda path: pd.read_csv(path),
+    ".tsv": lambda path: pd.read_csv(path, sep="\t", quoting=3),
+    ".jsonl": lambda path: pd.read_json(path, lines=True),
+}
+SPEC_FORMS = (
+    f"a bundled dataset ({', '.join(sorted(BUILDERS))}), tfds:<name>[/<config>], "
+    "or a .csv, .tsv or .jsonl file"
+)
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """A parsed `--data` value: `kind` is "bundled", "tfds" or "file"."""
+
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"tfds:{self.name}" if self.kind == "tfds" else self.name
+
+
+def parse_spec(spec: str) -> DataSpec:
+    """Parses a `--data` value, checking that a named file exists."""
+    spec = spec.strip()
+    if spec.startswith("tfds:"):
+        name = spec.removeprefix("tfds:").strip("/")
+        if not name:
+            raise UserInputError(
+                "--data tfds: needs a dataset name, e.g. tfds:imdb_reviews"
+            )
+        return DataSpec("tfds", name)
+    if spec in BUILDERS:
+        return DataSpec("bundled", spec)
+    path = Path(spec).expanduser()
+    if path.suffix.lower() in FILE_READERS or path.exists():
+        if not path.is_file():
+            raise UserInputError(
+                f"data file {str(path)!r} not found; pass --data with an existing file, "
+                f"or {SPEC_FORMS}"
+            )
+        if path.suffix.lower() not in FILE_READERS:
+            raise UserInputError(
+                f"cannot read {str(path)!r}: use a .csv, .tsv or .jsonl file"
+            )
+        return DataSpec("file", str(path))
+    raise UserInputError(f"unknown data {spec!r}; pass {SPEC_FORMS}")
+
+
+def load_splits(
+    spec: str | DataSpec,
+    columns: Mapping[str, str],
+    *,
+    key: str,
+    data_dir: str | None = None,
+    hint: str = "",
+) -> dict[str, pd.DataFrame]:
+    """Loads the train/validation/test tables of a data spec.
+
+    Args:
+        spec: the `--data` value.
+        columns: canonical column name -> column name in the source.
+        key: canonical column whose value decides the split of a row when the
+            source has no split of its own.
+        data_dir: TFDS data directory (default: TFDS's own).
+        hint: appended to a missing-column error, e.g. which `--set` keys rename
+            columns.
+
+    Returns:
+        `{"train": frame, "validation": frame, "test": frame}` with the canonical
+        columns, rows with missing values dropped.
+    """
+    if isinstance(spec, str):
+        spec = parse_spec(spec)
+    if spec.kind == "file":
+        frame = _read_file(Path(spec.name))
+        splits = _split_table(frame, columns, key, spec, hint)
+    else:
+        splits = _read_tfds(spec, columns, key, data_dir, hint)
+    if len(splits["train"]) == 0:
+        raise UserInputError(f"{spec} has no training rows; add data to it")
+    return splits
+
+
+def fingerprint(splits: Mapping[str, pd.DataFrame]) -> str:
+    """SHA-256 of every split's rows, to tell later which data a model saw."""
+    digest = hashlib.sha256()
+    for split in SPLITS:
+        frame = splits[split]
+        digest.update(f"{split}:{len(frame)}:{','.join(frame.columns)}\n".encode())
+        for row in frame.itertuples(index=False):
+            digest.update("\t".join(map(str, row)).encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+def _read_file(path: Path) -> pd.DataFrame:
+    try:
+        frame = FILE_READERS[path.suffix.lower()](path)
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise UserInputError(f"cannot parse {str(path)!r}: {error}") from None
+    if frame.empty:
+        raise UserInputError(f"{str(path)!r} holds no rows; add data to it")
+    return frame
+
+
+def _check_columns(available, columns: Mapping[str, str], source, hint: str):
+    missing = [column for column in columns.values() if column not in available]
+    if missing:
+        raise UserInputError(
+            f"{source} has no column {', '.join(map(repr, missing))}; its columns are "
+            f"{', '.join(map(repr, available))}. {hint}".strip()
+        )
+
+
+def _split_table(frame, columns, key, source, hint) -> dict[str, pd.DataFrame]:
+    _check_columns(list(frame.columns), columns, source, hint)
+    table = frame[list(columns.values())].rename(
+        columns={source_name: name for name, source_name in columns.items()}
+    )
+    if "split" in frame.columns and "split" not in columns:
+        assignment = frame["split"].astype(str).str.lower().str.strip()
+        unknown = sorted(set(assignment) - set(SPLITS))
+        if unknown:
+            raise UserInputError(
+                f"{source}: unknown split value(s) {unknown}; use train, validation, test"
+            )
+    else:
+        assignment = table[key].astype(str).map(hash_split)
+    table = table.assign(_split=assignment.values).dropna()
+    return {
+        split: table[table["_split"] == split]
+        .drop(columns="_split")
+        .reset_index(drop=True)
+        for split in SPLITS
+    }
+
+
+def _prepared_builder(spec: DataSpec, data_dir: str | None):
+    import tensorflow_datasets as tfds
+
+    if spec.kind == "bundled":
+        builder = builder_class(spec.name)(data_dir=data_dir)
+    else:
+        try:
+            builder = tfds.builder(spec.name, data_dir=data_dir)
+        except tfds.core.registered.DatasetNotFoundError as error:
+            raise UserInputError(
+                f"TFDS knows no dataset {spec.name!r} ({error.args[0].splitlines()[0]}); "
+                "check the name at tensorflow.org/datasets/catalog"
+            ) from None
+    try:
+        builder.download_and_prepare()
+    except Exception as error:  # TFDS raises many types; all mean "could not prepare"
+        raise UserInputError(
+            f"could not prepare {spec}: {type(error).__name__}: {error}. Without a network, "
+            "prepare it once elsewhere and copy it into TFDS_DATA_DIR "
+            f"({builder.data_dir})"
+        ) from None
+    return builder
+
+
+def _read_tfds(spec, columns, key, data_dir, hint) -> dict[str, pd.DataFrame]:
+    import tensorflow_datasets as tfds
+
+    builder = _prepared_builder(spec, data_dir)
+    features = builder.info.features
+    _check_columns(list(features.keys()), columns, spec, hint)
+    available = set(builder.info.splits.keys())
+
+    def table(split: str) -> pd.DataFrame:
+        rows = {name: [] for name in columns}
+        for example in tfds.as_numpy(
+            builder.as_dataset(split=split, shuffle_files=False)
+        ):
+            for name, source_name in columns.items():
+                rows[name].append(_decode(features[source_name], example[source_name]))
+        return pd.DataFrame(rows)
+
+    if {"train", "validation", "test"} <= available:
+        return {split: table(split) for split in SPLITS}
+    train = table("train")
+    test = table("test") if "test" in available else None
+    assignment = (
+        train[key]
+        .astype(str)
+        .map(
+            lambda value: hash_split(
+                value, validation=0.1, test=0.0 if test is not None else 0.1
+            )
+        )
+    )
+    splits = {
+        split: train[assignment == split].reset_index(drop=True) for split in SPLITS
+    }
+    if test is not None:
+        splits["test"] = test
+    return splits
+
+
+def _decode(feature, value):
+    import tensorflow_datasets as tfds
+
+    if isinstance(feature, tfds.features.ClassLabel):
+        return feature.int2str(int(value))
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return value.item() if hasattr(value, "item") else value

