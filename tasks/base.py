@@ -16,6 +16,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from recurrent.errors import UserInputError
+
 
 @dataclasses.dataclass(frozen=True)
 class TaskConfig:
@@ -42,6 +44,18 @@ class TaskConfig:
 
     TINY: ClassVar[Mapping[str, Any]] = {}
 
+    def __post_init__(self):
+        at_least = {"epochs": 1, "batch_size": 1, "patience": 0, "max_batches": 0}
+        for name, lowest in at_least.items():
+            if getattr(self, name) < lowest:
+                raise UserInputError(
+                    f"{name} must be at least {lowest}, got {getattr(self, name)}"
+                )
+        if self.learning_rate <= 0 or self.clipnorm < 0:
+            raise UserInputError(
+                "learning_rate must be positive and clipnorm at least 0"
+            )
+
     def tiny(self) -> Self:
         """A configuration small enough to run end to end in seconds."""
         shared = {"epochs": 2, "batch_size": 8, "max_batches": 3, "patience": 2}
@@ -49,6 +63,20 @@ class TaskConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def batch_dataset(
+    inputs, targets, config: TaskConfig, shuffle: bool
+) -> tf.data.Dataset:
+    """A `(inputs, targets)` dataset: shuffled with the seed if asked, batched, and cut
+    to `max_batches` batches for smoke runs."""
+    dataset = tf.data.Dataset.from_tensor_slices((inputs, targets))
+    if shuffle:
+        dataset = dataset.shuffle(len(targets), seed=config.seed)
+    dataset = dataset.batch(config.batch_size)
+    if config.max_batches > 0:
+        dataset = dataset.take(config.max_batches)
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def optimizer(config: TaskConfig) -> keras.optimizers.Optimizer:
@@ -117,6 +145,8 @@ class Task(abc.ABC):
         default_data: the bundled `--data` used when none is given.
         Config: the task's `TaskConfig` subclass.
         input_help: what `predict` takes, for `--help` and errors.
+        model_assets: assets the exported model was built for; evaluating an
+            export refuses settings that change them.
     """
 
     name: ClassVar[str]
@@ -124,6 +154,7 @@ class Task(abc.ABC):
     default_data: ClassVar[str]
     Config: ClassVar[type[TaskConfig]]
     input_help: ClassVar[str]
+    model_assets: ClassVar[tuple[str, ...]] = ()
 
     @abc.abstractmethod
     def prepare(self, config: TaskConfig, data: str) -> Prepared:
@@ -144,8 +175,13 @@ class Task(abc.ABC):
         """Scores `predict` and the task's baselines on the test split."""
 
     @abc.abstractmethod
-    def read_inputs(self, values: Sequence[str]) -> list[Any]:
-        """Turns command-line values (or lines of an input file) into raw inputs."""
+    def read_inputs(
+        self, values: Sequence[str], input_file: str | None, metadata: Mapping[str, Any]
+    ) -> list[Any]:
+        """Turns command-line values and `--input FILE` into raw inputs for "serve".
+
+        `metadata` is the export's metadata.json (config, assets).
+        """
 
     @abc.abstractmethod
     def format_predictions(
@@ -155,8 +191,22 @@ class Task(abc.ABC):
 
     @abc.abstractmethod
     def samples(self, predict: Predictor, prepared: Prepared) -> str:
-        """A few test predictions as Markdown, for TensorBoard's text tab."""
+        """A few validation predictions as Markdown, for TensorBoard's text tab."""
+
+    def figures(self, predict: Predictor, prepared: Prepared) -> dict[str, Any]:
+        """Matplotlib figures of a few validation predictions, by name (none by default)."""
+        return {}
 
     def sample_inputs(self, prepared: Prepared, count: int = 3) -> list[Any]:
         """A few raw test inputs, used to show the export at the end of a run."""
         return []
+
+
+def read_lines(path: str) -> list[str]:
+    """The lines of a UTF-8 text file, or a clear error if it is missing."""
+    from pathlib import Path
+
+    file = Path(path)
+    if not file.is_file():
+        raise UserInputError(f"input file {path!r} not found")
+    return file.read_text(encoding="utf-8").splitlines()

@@ -34,7 +34,15 @@ from recurrent.layers import (
 from recurrent.metrics.classification import classification_scores, format_confusion
 from recurrent.metrics.report import side_by_side
 from tasks import TASKS
-from tasks.base import Evaluation, Prepared, Task, TaskConfig, optimizer
+from tasks.base import (
+    Evaluation,
+    Prepared,
+    Task,
+    TaskConfig,
+    batch_dataset,
+    optimizer,
+    read_lines,
+)
 
 FRONT_ENDS = ("none", "conv")
 ENCODERS = ("rnn", "disconnected")
@@ -71,7 +79,7 @@ class Config(TaskConfig):
     patience: int = 4
     text_column: str = "text"
     label_column: str = "label"
-    max_tokens: int = 30000
+    max_tokens: int = 15000
     sequence_length: int = 400
     embedding_dim: int = 128
     front_end: str = "none"
@@ -84,8 +92,8 @@ class Config(TaskConfig):
     layers: int = 1
     units: int = 64
     window: int = 8
-    pooling: str = "max"
-    dropout: float = 0.3
+    pooling: str = "mean"
+    dropout: float = 0.5
 
     TINY = {
         "max_tokens": 2000,
@@ -96,6 +104,18 @@ class Config(TaskConfig):
     }
 
     def __post_init__(self):
+        super().__post_init__()
+        for name in (
+            "max_tokens",
+            "sequence_length",
+            "embedding_dim",
+            "units",
+            "layers",
+        ):
+            if getattr(self, name) < 1:
+                raise UserInputError(f"{name} must be at least 1")
+        if self.window < 1 or not 0 <= self.dropout < 1:
+            raise UserInputError("window must be at least 1 and dropout in [0, 1)")
         lookup(dict.fromkeys(FRONT_ENDS), self.front_end, "front_end")
         lookup(dict.fromkeys(ENCODERS), self.encoder, "encoder")
         lookup(dict.fromkeys(POOLINGS), self.pooling, "pooling")
@@ -121,6 +141,7 @@ class TextClassification(Task):
     default_data = "bbc_news"
     Config = Config
     input_help = "texts to classify (one per argument, or one per line of --input FILE)"
+    model_assets = ("labels",)
 
     def prepare(self, config: Config, data: str) -> Prepared:
         splits = load_splits(
@@ -162,13 +183,7 @@ class TextClassification(Task):
             targets = np.array(
                 [index[label] for label in frame["label"]], dtype="int32"
             )
-            result = tf.data.Dataset.from_tensor_slices((tokens, targets))
-            if shuffle:
-                result = result.shuffle(len(frame), seed=config.seed)
-            result = result.batch(config.batch_size)
-            if config.max_batches > 0:
-                result = result.take(config.max_batches)
-            return result.prefetch(tf.data.AUTOTUNE)
+            return batch_dataset(tokens, targets, config, shuffle)
 
         return Prepared(
             train=dataset(splits["train"], shuffle=True),
@@ -266,8 +281,11 @@ class TextClassification(Task):
         )
         return Evaluation(metrics=metrics, baselines=baselines, report=report)
 
-    def read_inputs(self, values: Sequence[str]) -> list[str]:
-        texts = [value for value in values if value.strip()]
+    def read_inputs(
+        self, values: Sequence[str], input_file=None, metadata=None
+    ) -> list[str]:
+        lines = read_lines(input_file) if input_file else []
+        texts = [value for value in [*values, *lines] if value.strip()]
         if not texts:
             raise UserInputError(
                 "nothing to classify: pass one or more texts, or --input FILE with one per line"
@@ -286,12 +304,12 @@ class TextClassification(Task):
         return "\n".join(lines)
 
     def samples(self, predict, prepared, count: int = 5) -> str:
-        test = prepared.splits["test"].head(count)
-        outputs = predict(test["text"].tolist())
+        shown = prepared.splits["validation"].head(count)
+        outputs = predict(shown["text"].tolist())
         rows = ["| text | truth | predicted | p |", "|---|---|---|---|"]
         for text, truth, label, probabilities in zip(
-            test["text"],
-            test["label"],
+            shown["text"],
+            shown["label"],
             outputs["label"],
             outputs["probabilities"],
             strict=True,

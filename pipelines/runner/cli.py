@@ -8,7 +8,6 @@ the export. Options go before or after the sub-command.
 
 import argparse
 import sys
-from pathlib import Path
 
 from recurrent.errors import UserInputError
 
@@ -97,10 +96,3 @@ def run(task, argv=None) -> int:
     else:
         getattr(commands, args.command)(task, args)
     return 0
-
-
-def read_input_file(path: str) -> list[str]:
-    file = Path(path)
-    if not file.is_file():
-        raise UserInputError(f"input file {path!r} not found")
-    return file.read_text(encoding="utf-8").splitlines()

@@ -4,11 +4,10 @@ import json
 from pathlib import Path
 
 from pipelines.runner import config as configuration
-from pipelines.runner.cli import read_input_file
 from pipelines.runner.export import export as export_model
-from pipelines.runner.export import load_export
+from pipelines.runner.export import load_export, read_metadata
 from pipelines.runner.layout import Layout, checkpoint
-from pipelines.runner.train import in_memory_predictor
+from pipelines.runner.train import figure_files, in_memory_predictor
 from pipelines.runner.train import train as train_model
 from recurrent.data.sources import parse_spec
 from recurrent.errors import UserInputError
@@ -39,6 +38,22 @@ def _show(evaluation) -> None:
     print("\n" + evaluation.report + "\n")
 
 
+def _export_path(task, args) -> Path:
+    return Path(args.model) if args.model else _layout(task, args).latest_export()
+
+
+def _exported_predictor(path: Path):
+    loaded, metadata = load_export(path)
+    # The lambda keeps `loaded` alive: its functions need the restored variables.
+    return batched(lambda inputs: loaded.serve(inputs)), metadata
+
+
+def _refuse(args, command: str, options: tuple[str, ...], why: str) -> None:
+    given = [option for option in options if getattr(args, option.strip("-"), None)]
+    if given:
+        raise UserInputError(f"{command} takes no {', '.join(given)}: {why}")
+
+
 def train(task, args):
     config = _config(task, args)
     result = train_model(task, config, _data(task, args), _layout(task, args), args.run)
@@ -46,80 +61,81 @@ def train(task, args):
     return config, result
 
 
-def _exported_predictor(task, path: Path):
-    loaded, metadata = load_export(path)
-    # The lambda keeps `loaded` alive: its functions need the restored variables.
-    return batched(lambda inputs: loaded.serve(inputs)), metadata
-
-
-def _export_path(task, args) -> Path:
-    return Path(args.model) if args.model else _layout(task, args).latest_export()
-
-
 def evaluate(task, args):
+    _refuse(args, "evaluate", ("--smoke",), "the export's own settings are used")
     path = _export_path(task, args)
-    predict, metadata = _exported_predictor(task, path)
+    predict, metadata = _exported_predictor(path)
     config = _config(task, args, base=metadata.get("config"))
     prepared = task.prepare(config, _data(task, args, metadata.get("data")))
+    exported = metadata.get("assets", {})
+    for name in task.model_assets:
+        if name in exported and prepared.assets.get(name) != exported[name]:
+            raise UserInputError(
+                f"{path} was trained with {name}={exported[name]!r}, but these settings give "
+                f"{prepared.assets.get(name)!r}; drop the --set that changes it"
+            )
     print(f"evaluating {path}")
     _show(task.evaluate(predict, prepared, config))
 
 
 def predict(task, args):
-    values = list(args.inputs)
-    if args.input_file:
-        values += read_input_file(args.input_file)
-    inputs = task.read_inputs(values)
+    if not args.inputs and not args.input_file:
+        raise UserInputError(f"nothing to predict: pass {task.input_help}")
     path = _export_path(task, args)
-    run_predictor, _ = _exported_predictor(task, path)
+    metadata = read_metadata(path)
+    inputs = task.read_inputs(args.inputs, args.input_file, metadata)
+    run_predictor, _ = _exported_predictor(path)
     print(task.format_predictions(inputs, run_predictor(inputs)))
 
 
 def export(task, args):
-    layout = _layout(task, args)
-    run_dir = layout.run(args.run) if args.run else layout.latest_run()
-    info_file = run_dir / "run.json"
-    if not info_file.is_file() or not checkpoint(run_dir).is_file():
-        raise UserInputError(
-            f"{run_dir} holds no finished checkpoint; train it first with "
-            f"`python -m pipelines.{task.name} train`"
-        )
+    _refuse(
+        args,
+        "export",
+        ("--smoke", "--set", "--config", "--data"),
+        "it re-exports a run with the data and settings it was trained with",
+    )
     import keras
 
-    info = json.loads(info_file.read_text())
-    config = _config(task, args, base=info["config"])
-    data = _data(task, args, info["data"])
-    prepared = task.prepare(config, data)
+    layout = _layout(task, args)
+    run_dir = layout.run_with_checkpoint(args.run)
+    info = json.loads((run_dir / "run.json").read_text())
+    config = configuration.resolve(task.Config, base=info["config"])
+    prepared = task.prepare(config, info["data"])
+    if prepared.fingerprint != info.get("fingerprint"):
+        raise UserInputError(
+            f"the data {info['data']!r} changed since {run_dir} was trained; "
+            "train a new run on it instead"
+        )
     model = keras.saving.load_model(checkpoint(run_dir))
-    evaluation = task.evaluate(
-        in_memory_predictor(task, model, prepared), prepared, config
-    )
+    _evaluate_and_export(task, model, prepared, config, layout, info["data"], run_dir)
+
+
+def _evaluate_and_export(task, model, prepared, config, layout, data, run_dir) -> Path:
+    predictor = in_memory_predictor(task, model, prepared)
+    evaluation = task.evaluate(predictor, prepared, config)
     _show(evaluation)
+    figures = figure_files(task, predictor, prepared)
     path = export_model(
-        task, model, prepared, config, evaluation, layout, data, run_dir
+        task, model, prepared, config, evaluation, layout, data, run_dir, figures
     )
     print(f"exported {path}")
+    return path
 
 
 def run_all(task, args):
     config, result = train(task, args)
-    data = _data(task, args)
-    predictor = in_memory_predictor(task, result.model, result.prepared)
-    evaluation = task.evaluate(predictor, result.prepared, config)
-    _show(evaluation)
-    path = export_model(
+    path = _evaluate_and_export(
         task,
         result.model,
         result.prepared,
         config,
-        evaluation,
         _layout(task, args),
-        data,
+        _data(task, args),
         result.run_dir,
     )
-    print(f"exported {path}")
     samples = task.sample_inputs(result.prepared)
     if samples:
-        run_exported, _ = _exported_predictor(task, path)
+        run_exported, _ = _exported_predictor(path)
         print("the export on a few test inputs:")
         print(task.format_predictions(samples, run_exported(samples)))

@@ -64,13 +64,19 @@ def export(
     layout: Layout,
     data: str,
     run_dir: Path | None = None,
+    figures: dict[str, bytes] | None = None,
 ) -> Path:
-    """Exports a trained model as the next version; returns its folder."""
+    """Exports a trained model as the next version; returns its folder.
+
+    `figures` (PNG bytes by name) are saved beside the model as `<name>.png`.
+    """
     layout.task_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".incomplete-", dir=layout.task_dir))
     try:
         write_saved_model(task, model, prepared, staging)
         model.save(staging / "model.keras")
+        for name, png in (figures or {}).items():
+            (staging / f"{name}.png").write_bytes(png)
         metadata = {
             "task": task.name,
             "created": datetime.datetime.now(datetime.UTC).isoformat(
@@ -88,9 +94,11 @@ def export(
                 for name, value in prepared.assets.items()
                 if _is_json(value)
             },
+            "figures": sorted(f"{name}.png" for name in figures or {}),
             "run": str(run_dir) if run_dir else None,
             "versions": library_versions(),
         }
+        staging.chmod(0o755)  # readable by a model server running as another user
         return _publish(staging, layout, metadata)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -119,12 +127,17 @@ def _is_json(value) -> bool:
         return False
 
 
-def load_export(path: Path):
-    """Loads an exported SavedModel and its metadata."""
+def read_metadata(path: Path) -> dict:
+    """The metadata.json of an export, checking the folder holds a SavedModel."""
     if not (path / "saved_model.pb").is_file():
         raise UserInputError(
             f"no SavedModel at {str(path)!r}; pass an export folder to --model"
         )
     metadata_file = path / "metadata.json"
-    metadata = json.loads(metadata_file.read_text()) if metadata_file.is_file() else {}
+    return json.loads(metadata_file.read_text()) if metadata_file.is_file() else {}
+
+
+def load_export(path: Path):
+    """Loads an exported SavedModel and its metadata."""
+    metadata = read_metadata(path)
     return tf.saved_model.load(str(path)), metadata

@@ -42,14 +42,23 @@ class Layout:
             )
         return self.task_dir / str(versions[-1])
 
-    def latest_run(self) -> Path:
-        runs = [path for path in self.runs.glob("*") if (path / "run.json").is_file()]
-        if not runs:
-            raise UserInputError(
-                f"no training run of {self.task} under {self.runs}; run "
-                f"`python -m pipelines.{self.task} train` first, or pass --run NAME"
-            )
-        return max(runs, key=lambda path: (path / "run.json").stat().st_mtime)
+    def finished_runs(self) -> list[Path]:
+        """Runs with a best checkpoint, oldest first."""
+        runs = [path for path in self.runs.glob("*") if checkpoint(path).is_file()]
+        return sorted(runs, key=lambda path: checkpoint(path).stat().st_mtime)
+
+    def run_with_checkpoint(self, name: str | None) -> Path:
+        """The named run, or the latest one, that has a best checkpoint."""
+        runs = self.finished_runs()
+        if name is None and runs:
+            return runs[-1]
+        if name is not None and checkpoint(self.run(name)).is_file():
+            return self.run(name)
+        known = ", ".join(path.name for path in runs) or "none yet"
+        raise UserInputError(
+            f"no checkpoint of {self.task} run {name or '(latest)'} under {self.runs} "
+            f"(runs with one: {known}); train first with `python -m pipelines.{self.task} train`"
+        )
 
 
 def checkpoint(run_dir: Path) -> Path:

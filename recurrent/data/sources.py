@@ -105,6 +105,37 @@ def load_splits(
     return splits
 
 
+def load_table(
+    spec: str | DataSpec,
+    columns: Mapping[str, str],
+    *,
+    data_dir: str | None = None,
+    hint: str = "",
+) -> pd.DataFrame:
+    """Loads every row of a data spec as one table, in the source's order.
+
+    For sources whose rows must stay together, such as a time series that is
+    split chronologically later. Missing values are kept.
+
+    Args:
+        spec, columns, data_dir, hint: as for `load_splits`.
+    """
+    if isinstance(spec, str):
+        spec = parse_spec(spec)
+    if spec.kind == "file":
+        frame = _read_file(Path(spec.name))
+        _check_columns(list(frame.columns), columns, spec, hint)
+        table = frame[list(columns.values())]
+    else:
+        builder = _prepared_builder(spec, data_dir)
+        _check_columns(list(builder.info.features.keys()), columns, spec, hint)
+        return pd.concat(
+            [_tfds_table(builder, split, columns) for split in builder.info.splits],
+            ignore_index=True,
+        )
+    return table.set_axis(list(columns), axis=1).reset_index(drop=True)
+
+
 def fingerprint(splits: Mapping[str, pd.DataFrame]) -> str:
     """SHA-256 of every split's rows, to tell later which data a model saw."""
     digest = hashlib.sha256()
@@ -166,10 +197,10 @@ def _prepared_builder(spec: DataSpec, data_dir: str | None):
     else:
         try:
             builder = tfds.builder(spec.name, data_dir=data_dir)
-        except tfds.core.registered.DatasetNotFoundError as error:
+        except (tfds.core.registered.DatasetNotFoundError, ValueError) as error:
             raise UserInputError(
-                f"TFDS knows no dataset {spec.name!r} ({error.args[0].splitlines()[0]}); "
-                "check the name at tensorflow.org/datasets/catalog"
+                f"TFDS knows no dataset {spec.name!r} ({str(error).splitlines()[0]}); "
+                "check the name and config at tensorflow.org/datasets/catalog"
             ) from None
     try:
         builder.download_and_prepare()
@@ -182,42 +213,42 @@ def _prepared_builder(spec: DataSpec, data_dir: str | None):
     return builder
 
 
-def _read_tfds(spec, columns, key, data_dir, hint) -> dict[str, pd.DataFrame]:
+def _tfds_table(builder, split: str, columns: Mapping[str, str]) -> pd.DataFrame:
     import tensorflow_datasets as tfds
 
-    builder = _prepared_builder(spec, data_dir)
     features = builder.info.features
-    _check_columns(list(features.keys()), columns, spec, hint)
+    rows = {name: [] for name in columns}
+    for example in tfds.as_numpy(builder.as_dataset(split=split, shuffle_files=False)):
+        for name, source_name in columns.items():
+            rows[name].append(_decode(features[source_name], example[source_name]))
+    return pd.DataFrame(rows)
+
+
+def _read_tfds(spec, columns, key, data_dir, hint) -> dict[str, pd.DataFrame]:
+    builder = _prepared_builder(spec, data_dir)
+    _check_columns(list(builder.info.features.keys()), columns, spec, hint)
     available = set(builder.info.splits.keys())
 
     def table(split: str) -> pd.DataFrame:
-        rows = {name: [] for name in columns}
-        for example in tfds.as_numpy(
-            builder.as_dataset(split=split, shuffle_files=False)
-        ):
-            for name, source_name in columns.items():
-                rows[name].append(_decode(features[source_name], example[source_name]))
-        return pd.DataFrame(rows)
+        return _tfds_table(builder, split, columns)
 
-    if {"train", "validation", "test"} <= available:
-        return {split: table(split) for split in SPLITS}
-    train = table("train")
-    test = table("test") if "test" in available else None
-    assignment = (
-        train[key]
-        .astype(str)
-        .map(
-            lambda value: hash_split(
-                value, validation=0.1, test=0.0 if test is not None else 0.1
-            )
+    if "train" not in available:
+        raise UserInputError(
+            f"{spec} has no train split (it has {', '.join(sorted(available))})"
         )
-    )
-    splits = {
-        split: train[assignment == split].reset_index(drop=True) for split in SPLITS
-    }
-    if test is not None:
-        splits["test"] = test
-    return splits
+    given = {split: table(split) for split in SPLITS if split in available}
+    carve = [split for split in ("validation", "test") if split not in given]
+    if carve:
+        train = given["train"]
+        shares = {
+            split: (0.1 if split in carve else 0.0) for split in ("validation", "test")
+        }
+        assignment = (
+            train[key].astype(str).map(lambda value: hash_split(value, **shares))
+        )
+        for split in ["train", *carve]:
+            given[split] = train[assignment == split].reset_index(drop=True)
+    return given
 
 
 def _decode(feature, value):

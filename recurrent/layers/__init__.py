@@ -2,6 +2,7 @@
 
 from recurrent.layers.conv import ConvFeatures
 from recurrent.layers.disconnected import DisconnectedRNN
+from recurrent.layers.forecast import AutoregressiveDecoder, ForecastHead
 from recurrent.layers.pooling import AttentionPooling, SequencePooling
 from recurrent.layers.recurrent import (
     CELLS,
@@ -15,8 +16,10 @@ __all__ = [
     "CELLS",
     "MERGE_MODES",
     "AttentionPooling",
+    "AutoregressiveDecoder",
     "ConvFeatures",
     "DisconnectedRNN",
+    "ForecastHead",
     "RecurrentEncoder",
     "SequencePooling",
     "get_cell",

@@ -13,7 +13,13 @@ import pandas as pd
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tests.pipelines.pipeline_process import PROJECT, command, environment, run_pipeline
+from tests.pipelines.pipeline_process import (
+    PROJECT,
+    command,
+    environment,
+    run_pipeline,
+    run_without_project,
+)
 
 TASK = "text_classification"
 TOPICS = ["business", "entertainment", "politics", "sports", "tech"]
@@ -22,22 +28,8 @@ TEXTS = [
     "Shares in the bank fell after it reported lower quarterly profits.",
     "The new phone has a faster chip and a better camera for gamers.",
 ]
-ISOLATED_CLIENT = """
-import importlib.abc, json, sys
-
-class BlockProject(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in {"recurrent", "tasks", "pipelines"}:
-            raise ImportError(name + " must not be importable here")
-
-sys.meta_path.insert(0, BlockProject())
-try:
-    import recurrent
-except ImportError:
-    pass
-else:
-    raise SystemExit("the project is importable")
-
+CLIENT = """
+import json, sys
 import tensorflow as tf
 
 model = tf.saved_model.load(sys.argv[1])
@@ -80,14 +72,7 @@ def test_the_export_classifies_raw_strings_where_the_project_cannot_be_imported(
     smoke, tmp_path
 ):
     output, _ = smoke
-    result = subprocess.run(
-        [sys.executable, "-c", ISOLATED_CLIENT, str(output / TASK / "1"), *TEXTS],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_without_project(CLIENT, str(output / TASK / "1"), *TEXTS, cwd=tmp_path)
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert len(answer["labels"]) == 3 and set(answer["labels"]) <= set(TOPICS)
     probabilities = np.array(answer["probabilities"])
@@ -149,8 +134,11 @@ def test_predict_evaluate_and_export_commands_use_the_latest_export_and_run(
             "unknown setting 'colour' in --set; valid keys:",
         ),
         (["--data", "missing.csv"], "data file 'missing.csv' not found"),
-        (["predict", "  "], "nothing to classify"),
+        (["predict"], "nothing to predict: pass texts to classify"),
         (["evaluate"], "no export of text_classification"),
+        (["evaluate", "--smoke"], "evaluate takes no --smoke"),
+        (["export", "--set", "units=4"], "export takes no --set"),
+        (["export"], "no checkpoint of text_classification run (latest)"),
     ],
 )
 def test_user_errors_end_in_one_message_and_a_nonzero_exit(args, message, tmp_path):
@@ -185,6 +173,19 @@ def test_a_run_killed_after_its_first_epoch_resumes_from_the_second(tmp_path):
     epochs = [int(epoch) for epoch in re.findall(r"Epoch (\d+)/6", resumed.stdout)]
     assert epochs[0] >= 2, resumed.stdout
     assert epochs[-1] == 6
+
+    (run_dir,) = (tmp_path / TASK / "runs").iterdir()
+    again = run_pipeline(TASK, *args, output=tmp_path)
+    assert "has finished; using its best checkpoint" in again.stdout
+    assert "Epoch" not in again.stdout
+
+    other = run_pipeline(
+        TASK, *args, "units=4", "--run", run_dir.name, output=tmp_path, check=False
+    )
+    assert other.returncode == 2
+    assert (
+        "holds a run with other data or settings; pass a new --run NAME" in other.stderr
+    )
 
 
 def test_a_user_csv_trains_through_data(tmp_path):
@@ -236,6 +237,6 @@ def test_listing_the_tasks_and_an_unknown_task():
     )
     assert unknown.returncode == 2
     assert (
-        "error: unknown task 'poetry'; choose one of: text_classification"
+        "error: unknown task 'poetry'; choose one of: forecasting, text_classification"
         in unknown.stderr
     )

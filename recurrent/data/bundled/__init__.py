@@ -11,6 +11,7 @@ from recurrent.choices import lookup
 
 BUILDERS = {
     "bbc_news": "recurrent.data.bundled.bbc_news:BbcNews",
+    "tmy_weather": "recurrent.data.bundled.tmy_weather:TmyWeather",
 }
 
 

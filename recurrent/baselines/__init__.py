@@ -1,0 +1,1 @@
+"""Baselines every model of the suite is compared with."""

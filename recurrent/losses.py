@@ -1,0 +1,57 @@
+"""Losses for the forecast heads of `recurrent.layers.forecast`."""
+
+import math
+
+import keras
+from keras import ops
+
+from recurrent.layers.forecast import parameter_count
+
+
+def gaussian_nll(y_true, mean, scale):
+    """Negative log-likelihood of `y_true` under N(mean, scale^2), per element."""
+    z = (y_true - mean) / scale
+    return 0.5 * ops.square(z) + ops.log(scale) + 0.5 * math.log(2 * math.pi)
+
+
+def pinball(y_true, predictions, quantiles):
+    """Quantile (pinball) loss, per element and quantile: predictions `[..., Q]`."""
+    levels = ops.convert_to_tensor(quantiles, dtype=predictions.dtype)
+    error = ops.expand_dims(y_true, -1) - predictions
+    return ops.maximum(levels * error, (levels - 1.0) * error)
+
+
+@keras.saving.register_keras_serializable(package="recurrent")
+class ForecastLoss(keras.losses.Loss):
+    """Training loss of a forecast head: MSE, Gaussian NLL or mean pinball loss.
+
+    Args:
+        distribution: "point", "gaussian" or "quantile".
+        quantiles: quantile levels, for the quantile head.
+
+    Call arguments:
+        y_true: `[batch, horizon]` targets.
+        y_pred: `[batch, horizon, P]` parameters from the head.
+    """
+
+    def __init__(self, distribution="gaussian", quantiles=(0.1, 0.5, 0.9), **kwargs):
+        kwargs.setdefault("name", f"{distribution}_loss")
+        super().__init__(**kwargs)
+        parameter_count(distribution, quantiles)  # validates the choice
+        self.distribution = distribution
+        self.quantiles = tuple(quantiles)
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, y_pred.dtype)
+        if self.distribution == "gaussian":
+            return ops.mean(
+                gaussian_nll(y_true, y_pred[..., 0], y_pred[..., 1]), axis=-1
+            )
+        if self.distribution == "quantile":
+            return ops.mean(pinball(y_true, y_pred, self.quantiles), axis=(-2, -1))
+        return ops.mean(ops.square(y_true - y_pred[..., 0]), axis=-1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(distribution=self.distribution, quantiles=list(self.quantiles))
+        return config

@@ -1,0 +1,451 @@
+"""Time-series forecasting: recurrent forecasters with probabilistic heads.
+
+The series is split in time order (train, validation, test) and cut into
+windows that never cross a split boundary: `lookback` past steps of every
+feature in, the next `horizon` values of the target out. Scaling is fitted on
+the training part only and lives inside the export, which takes raw windows.
+
+Models: many-to-one (a RecurrentEncoder, then a head over all lead times) or
+sequence-to-sequence (the encoder's states start an autoregressive recurrent
+decoder). Heads: point (MSE), Gaussian (negative log-likelihood) or quantile
+(pinball loss). Baselines, scored on the same test windows by rolling origin:
+naive, seasonal naive and Holt-Winters fitted on the training part.
+"""
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from recurrent.baselines.forecasting import HoltWinters, naive, seasonal_naive
+from recurrent.choices import lookup
+from recurrent.data.sources import fingerprint, load_table, parse_spec
+from recurrent.data.windows import (
+    Scaler,
+    calendar_features,
+    chronological_split,
+    fill_gaps,
+    regular_series,
+    windows,
+)
+from recurrent.errors import UserInputError
+from recurrent.layers import (
+    CELLS,
+    AutoregressiveDecoder,
+    ForecastHead,
+    RecurrentEncoder,
+)
+from recurrent.layers.forecast import DISTRIBUTIONS, point_index
+from recurrent.losses import ForecastLoss
+from recurrent.metrics import forecasting as scores
+from recurrent.metrics.report import side_by_side
+from recurrent.plots import forecast_figure
+from tasks import TASKS
+from tasks.base import (
+    Evaluation,
+    Prepared,
+    Task,
+    TaskConfig,
+    batch_dataset,
+    optimizer,
+)
+
+MODELS = ("many_to_one", "seq2seq")
+CALENDAR = ("hour_sin", "hour_cos")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(TaskConfig):
+    """Settings of forecasting (see `TaskConfig` for the shared ones).
+
+    Attributes:
+        target: column to forecast.
+        time_column: column of timestamps (any format pandas parses).
+        features: input columns; the target is always included, first.
+        calendar: add an hour-of-day encoding as inputs.
+        lookback: past steps in each input window.
+        horizon: steps forecast after each window.
+        stride: steps between training windows (evaluation uses every origin).
+        max_gap: longest run of missing values that is interpolated.
+        validation_fraction, test_fraction: shares of the series, in time order.
+        model: "seq2seq" (encoder and autoregressive decoder) or "many_to_one".
+        cell, bidirectional, layers, units, dropout: the recurrent encoder.
+        head: "point", "gaussian" or "quantile".
+        quantiles: increasing levels of the quantile head, 0.1 and 0.9 among
+            them (the 80% interval).
+        season: steps per season, for seasonal naive, Holt-Winters and MASE.
+    """
+
+    epochs: int = 40
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    patience: int = 6
+    target: str = "dry_bulb"
+    time_column: str = "time"
+    features: tuple[str, ...] = (
+        "dry_bulb",
+        "dew_point",
+        "rel_humidity",
+        "pressure",
+        "wind_speed",
+        "ghi",
+        "total_cloud",
+    )
+    calendar: bool = True
+    lookback: int = 72
+    horizon: int = 24
+    stride: int = 1
+    max_gap: int = 6
+    validation_fraction: float = 0.15
+    test_fraction: float = 0.15
+    model: str = "seq2seq"
+    cell: str = "lstm"
+    bidirectional: bool = False
+    layers: int = 1
+    units: int = 64
+    dropout: float = 0.0
+    head: str = "gaussian"
+    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
+    season: int = 24
+
+    TINY = {"lookback": 24, "horizon": 6, "units": 8, "stride": 6}
+
+    def __post_init__(self):
+        super().__post_init__()
+        lookup(dict.fromkeys(MODELS), self.model, "model")
+        lookup(dict.fromkeys(DISTRIBUTIONS), self.head, "head")
+        lookup(CELLS, self.cell, "cell")
+        for name in ("lookback", "horizon", "stride", "season", "units", "layers"):
+            if getattr(self, name) < 1:
+                raise UserInputError(
+                    f"{name} must be at least 1, got {getattr(self, name)}"
+                )
+        if self.max_gap < 0 or not 0 <= self.dropout < 1:
+            raise UserInputError("max_gap must be at least 0 and dropout in [0, 1)")
+        fractions = (self.validation_fraction, self.test_fraction)
+        if min(fractions) <= 0 or sum(fractions) >= 1:
+            raise UserInputError(
+                "validation_fraction and test_fraction must be positive, sum < 1"
+            )
+        levels = list(self.quantiles)
+        if self.head == "quantile" and (
+            levels != sorted(set(levels))
+            or not {0.1, 0.9} <= set(levels)
+            or levels[-1] >= 1
+        ):
+            raise UserInputError(
+                "quantiles must increase, lie in (0, 1) and include 0.1 and 0.9 "
+                "(the 80% interval), e.g. quantiles=0.1,0.5,0.9"
+            )
+
+    @property
+    def inputs(self) -> list[str]:
+        """Input columns of a window, in order: the target first."""
+        measured = [self.target] + [f for f in self.features if f != self.target]
+        return measured + (list(CALENDAR) if self.calendar else [])
+
+
+def interval_quantiles(quantiles: Sequence[float]) -> tuple[int, int]:
+    """Indices of the 0.1 and 0.9 quantiles: the 80% interval."""
+    return list(quantiles).index(0.1), list(quantiles).index(0.9)
+
+
+def complete(
+    part: pd.DataFrame, measured: Sequence[str], assets_or_config
+) -> pd.DataFrame:
+    """Fills short gaps of one contiguous part and adds the calendar inputs."""
+    time_column = assets_or_config["time_column"]
+    part = fill_gaps(
+        part.reset_index(drop=True), measured, assets_or_config["max_gap"], time_column
+    )
+    if assets_or_config["calendar"]:
+        part = pd.concat([part, calendar_features(part[time_column])], axis=1)
+    return part
+
+
+def build_network(config: Config, features: int) -> keras.Model:
+    """The forecaster over scaled windows: `[batch, lookback, features]` -> `[batch, horizon, P]`."""
+    window = keras.Input((config.lookback, features), name="window")
+    encoder = RecurrentEncoder(
+        config.units,
+        cell=config.cell,
+        num_layers=config.layers,
+        bidirectional=config.bidirectional,
+        dropout=config.dropout,
+        return_sequences=False,
+    )
+    last, states = encoder(window)
+    if config.model == "many_to_one":
+        parameters = ForecastHead(config.horizon, config.head, config.quantiles)(last)
+    else:
+        last_target = window[:, -1, :1]  # the target is the first input column
+        parameters = AutoregressiveDecoder(
+            encoder.width, config.horizon, config.cell, config.head, config.quantiles
+        )(last_target, states)
+    return keras.Model(window, parameters, name=f"forecaster_{config.model}")
+
+
+class Forecasting(Task):
+    name = "forecasting"
+    summary = TASKS["forecasting"]
+    default_data = "tmy_weather"
+    Config = Config
+    model_assets = ("inputs", "lookback", "horizon")
+    input_help = "CSV files of recent rows (time column and features); the last `lookback` rows are used"
+
+    def prepare(self, config: Config, data: str) -> Prepared:
+        measured = list(dict.fromkeys([config.target, *config.features]))
+        table = load_table(
+            data,
+            {name: name for name in [config.time_column, *measured]},
+            hint="Choose columns with --set target=COL time_column=COL features=A,B,C.",
+        )
+        series = regular_series(table, config.time_column)
+        settings = {
+            "time_column": config.time_column,
+            "max_gap": config.max_gap,
+            "calendar": config.calendar,
+        }
+        splits = {
+            name: complete(part, measured, settings)
+            for name, part in chronological_split(
+                series, config.validation_fraction, config.test_fraction
+            ).items()
+        }
+        inputs = config.inputs
+        scaler = Scaler.fit(splits["train"][inputs].to_numpy("float32"))
+
+        def dataset(frame: pd.DataFrame, shuffle: bool) -> tf.data.Dataset:
+            scaled = scaler.transform(frame[inputs].to_numpy("float32"))
+            x, y = windows(
+                scaled, scaled[:, 0], config.lookback, config.horizon, config.stride
+            )
+            return batch_dataset(x, y, config, shuffle)
+
+        print(
+            "chronological split: "
+            + ", ".join(
+                f"{name} {len(frame)} steps from {frame[config.time_column].iloc[0]}"
+                for name, frame in splits.items()
+            )
+        )
+        return Prepared(
+            train=dataset(splits["train"], shuffle=True),
+            validation=dataset(splits["validation"], shuffle=False),
+            splits=splits,
+            fingerprint=fingerprint(
+                {
+                    name: frame.astype({config.time_column: str})
+                    for name, frame in splits.items()
+                }
+            ),
+            assets={
+                "inputs": inputs,
+                "target": config.target,
+                "lookback": config.lookback,
+                "horizon": config.horizon,
+                **settings,
+                "scale_mean": scaler.mean.tolist(),
+                "scale_std": scaler.std.tolist(),
+                "head": config.head,
+                "quantiles": list(config.quantiles),
+            },
+        )
+
+    def build_model(self, config: Config, prepared: Prepared) -> keras.Model:
+        model = build_network(config, len(prepared.assets["inputs"]))
+        model.compile(
+            optimizer=optimizer(config),
+            loss=ForecastLoss(config.head, config.quantiles),
+        )
+        return model
+
+    def endpoints(self, model, prepared):
+        assets = prepared.assets
+        config_head, quantiles = assets["head"], assets["quantiles"]
+        mean = tf.constant(assets["scale_mean"], tf.float32)
+        std = tf.constant(assets["scale_std"], tf.float32)
+        shift, scale = mean[0], std[0]
+        point = point_index(config_head, quantiles)
+
+        def serve(window):
+            parameters = model((window - mean) / std, training=False)
+            forecast = parameters[..., point] * scale + shift
+            outputs = {"forecast": forecast}
+            if config_head == "gaussian":
+                spread = parameters[..., 1] * scale
+                outputs |= {
+                    "scale": spread,
+                    "lower": forecast - scores.Z80 * spread,
+                    "upper": forecast + scores.Z80 * spread,
+                }
+            elif config_head == "quantile":
+                levels = parameters * scale + shift
+                low, high = interval_quantiles(quantiles)
+                outputs |= {
+                    "quantiles": levels,
+                    "lower": levels[..., low],
+                    "upper": levels[..., high],
+                }
+            return outputs
+
+        signature = [
+            tf.TensorSpec(
+                [None, assets["lookback"], len(assets["inputs"])],
+                tf.float32,
+                name="window",
+            )
+        ]
+        return {"serve": (serve, signature)}
+
+    def _windows(self, prepared: Prepared, split: str):
+        """Raw windows of a split at every origin, their targets, and the origins'
+        indices in the whole series."""
+        assets = prepared.assets
+        part = prepared.splits[split]
+        x, y = windows(
+            part[assets["inputs"]].to_numpy("float32"),
+            part[assets["target"]].to_numpy("float32"),
+            assets["lookback"],
+            assets["horizon"],
+        )
+        names = list(prepared.splits)
+        start = sum(len(prepared.splits[name]) for name in names[: names.index(split)])
+        origins = start + assets["lookback"] - 1 + np.arange(len(x))
+        return x, y, origins
+
+    def evaluate(self, predict, prepared, config: Config) -> Evaluation:
+        x, actual, origins = self._windows(prepared, "test")
+        target = config.target
+        series = pd.concat(
+            [prepared.splits[s][target] for s in ("train", "validation", "test")]
+        )
+        series = series.to_numpy(float)
+        train = prepared.splits["train"][target].to_numpy(float)
+        scale = scores.seasonal_scale(train, config.season)
+        outputs = predict(x)
+        metrics = scores.point_scores(actual, outputs["forecast"], scale)
+        if "lower" in outputs:
+            metrics["coverage_80"] = scores.coverage(
+                actual, outputs["lower"], outputs["upper"]
+            )
+        if config.head == "gaussian":
+            metrics["crps"] = scores.crps_gaussian(
+                actual, outputs["forecast"], outputs["scale"]
+            )
+        elif config.head == "quantile":
+            metrics["mean_pinball"] = scores.mean_pinball(
+                actual, outputs["quantiles"], config.quantiles
+            )
+        print(
+            f"fitting the Holt-Winters baseline (season {config.season}) on the training part"
+        )
+        holt_winters = HoltWinters.fit(train, config.season)
+        baselines = {
+            "naive": scores.point_scores(
+                actual, naive(series, origins, config.horizon), scale
+            ),
+            "seasonal_naive": scores.point_scores(
+                actual,
+                seasonal_naive(series, origins, config.horizon, config.season),
+                scale,
+            ),
+            "holt_winters": scores.point_scores(
+                actual, holt_winters.forecast(series, origins, config.horizon), scale
+            ),
+        }
+        for name, baseline in baselines.items():
+            metrics[f"mae_ratio_to_{name}"] = metrics["mae"] / baseline["mae"]
+        report = "\n\n".join(
+            [
+                f"test period: {len(x)} forecast origins, horizon {config.horizon}, "
+                f"target {target!r}; MASE scaled by the seasonal naive MAE on train",
+                side_by_side({"model": metrics, **baselines}),
+                "MAE by lead time: "
+                + " ".join(f"{value:.2f}" for value in metrics["mae_by_lead"]),
+            ]
+        )
+        return Evaluation(metrics=metrics, baselines=baselines, report=report)
+
+    def read_inputs(self, values, input_file, metadata) -> list[np.ndarray]:
+        paths = [*values, *([input_file] if input_file else [])]
+        if not paths:
+            raise UserInputError(
+                "nothing to forecast: pass CSV files of recent rows (or --input FILE)"
+            )
+        assets = metadata.get("assets", {})
+        return [self._window_from_csv(path, assets) for path in paths]
+
+    def _window_from_csv(self, path: str, assets: Mapping) -> np.ndarray:
+        """The last `lookback` steps of a CSV, completed as in training."""
+        measured = [name for name in assets["inputs"] if name not in CALENDAR]
+        table = load_table(
+            parse_spec(path),
+            {name: name for name in [assets["time_column"], *measured]},
+            hint="It needs the time column and every measured input of the model.",
+        )
+        recent = regular_series(table, assets["time_column"]).tail(assets["lookback"])
+        if len(recent) < assets["lookback"]:
+            raise UserInputError(
+                f"{path} spans {len(recent)} steps; the model needs the last {assets['lookback']}"
+            )
+        return complete(recent, measured, assets)[assets["inputs"]].to_numpy("float32")
+
+    def format_predictions(self, inputs, outputs) -> str:
+        blocks = []
+        for index in range(len(inputs)):
+            lines = [
+                f"window {index + 1}: lead  forecast"
+                + ("  80% interval" if "lower" in outputs else "")
+            ]
+            for lead, value in enumerate(outputs["forecast"][index], start=1):
+                line = f"{lead:>15}  {value:8.2f}"
+                if "lower" in outputs:
+                    line += f"  [{outputs['lower'][index][lead - 1]:.2f}, {outputs['upper'][index][lead - 1]:.2f}]"
+                lines.append(line)
+            blocks.append("\n".join(lines))
+        return "\n\n".join(blocks)
+
+    def _examples(self, prepared: Prepared, count: int = 3):
+        x, y, _ = self._windows(prepared, "validation")
+        picks = np.linspace(0, len(x) - 1, count).astype(int)
+        return x[picks], y[picks], picks
+
+    def samples(self, predict, prepared) -> str:
+        x, y, picks = self._examples(prepared)
+        outputs = predict(x)
+        rows = [
+            "| validation window | MAE | actual (first 6) | forecast (first 6) |",
+            "|---|---|---|---|",
+        ]
+        for i, pick in enumerate(picks):
+            error = np.mean(np.abs(outputs["forecast"][i] - y[i]))
+            actual = ", ".join(f"{v:.1f}" for v in y[i][:6])
+            forecast = ", ".join(f"{v:.1f}" for v in outputs["forecast"][i][:6])
+            rows.append(f"| {pick} | {error:.2f} | {actual} | {forecast} |")
+        return "\n".join(rows)
+
+    def figures(self, predict, prepared) -> dict:
+        x, y, picks = self._examples(prepared)
+        outputs = predict(x)
+        return {
+            f"forecast_{i + 1}": forecast_figure(
+                x[i][:, 0],
+                y[i],
+                outputs["forecast"][i],
+                outputs["lower"][i] if "lower" in outputs else None,
+                outputs["upper"][i] if "upper" in outputs else None,
+                title=f"{prepared.assets['target']}: validation window {pick}",
+            )
+            for i, pick in enumerate(picks)
+        }
+
+    def sample_inputs(self, prepared, count: int = 1) -> list[np.ndarray]:
+        x, _, _ = self._windows(prepared, "test")
+        return list(x[:count])
+
+
+TASK = Forecasting()

@@ -1,0 +1,112 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from recurrent.data.windows import (
+    Scaler,
+    calendar_features,
+    chronological_split,
+    fill_gaps,
+    regular_series,
+    windows,
+)
+from recurrent.errors import UserInputError
+
+
+def _frame(values):
+    times = pd.date_range("2001-01-01", periods=len(values), freq="h").astype(str)
+    return pd.DataFrame({"time": times, "value": values})
+
+
+def test_short_gaps_are_interpolated_linearly():
+    filled = fill_gaps(_frame([1.0, np.nan, np.nan, 4.0, 5.0]), ["value"], 2, "time")
+    np.testing.assert_allclose(filled["value"], [1, 2, 3, 4, 5])
+
+
+def test_a_long_gap_is_an_error_that_names_its_rows():
+    frame = _frame([1.0, np.nan, np.nan, np.nan, 5.0])
+    with pytest.raises(
+        UserInputError,
+        match=r"misses 3 values in a row \(2001-01-01 01:00:00 to 2001-01-01 03:00:00\)",
+    ):
+        fill_gaps(frame, ["value"], 2, "time")
+
+
+def test_text_in_a_numeric_column_is_an_error():
+    with pytest.raises(UserInputError, match="non-number at 2001-01-01 01:00:00"):
+        fill_gaps(_frame([1.0, "n/a", 3.0]), ["value"], 2, "time")
+
+
+def test_chronological_split_keeps_time_order_and_covers_every_row():
+    frame = _frame(np.arange(100.0))
+    splits = chronological_split(frame, validation=0.2, test=0.1)
+    assert [len(part) for part in splits.values()] == [70, 20, 10]
+    joined = pd.concat(splits.values())["value"].to_numpy()
+    np.testing.assert_array_equal(joined, np.arange(100.0))
+
+
+def test_scaler_uses_the_statistics_it_was_fitted_on():
+    train = np.array([[0.0, 10.0], [2.0, 10.0]], "float32")
+    scaler = Scaler.fit(train)
+    np.testing.assert_allclose(scaler.transform(np.array([[1.0, 10.0]])), [[0.0, 0.0]])
+    assert scaler.std[1] == 1.0  # a constant column is left unscaled, not divided by 0
+    assert scaler.inverse(np.array([1.0]), 0)[0] == pytest.approx(2.0)
+
+
+def test_windows_are_followed_directly_by_their_targets():
+    values = np.arange(20.0)[:, None]
+    x, y = windows(values, values[:, 0], lookback=4, horizon=3, stride=2)
+    assert x.shape == (7, 4, 1) and y.shape == (7, 3)
+    np.testing.assert_array_equal(x[1, :, 0], [2, 3, 4, 5])
+    np.testing.assert_array_equal(y[1], [6, 7, 8])
+    assert y[-1, -1] <= 19
+
+
+def test_a_part_too_short_for_one_window_is_an_error():
+    with pytest.raises(UserInputError, match="too short for lookback=8 plus horizon=4"):
+        windows(np.zeros((10, 1)), np.zeros(10), lookback=8, horizon=4)
+
+
+def test_calendar_features_are_on_the_unit_circle():
+    features = calendar_features(pd.Series(["2001-01-01T06:00", "2001-07-02T18:00"]))
+    np.testing.assert_allclose(
+        features["hour_sin"] ** 2 + features["hour_cos"] ** 2, 1, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        features[["hour_sin", "hour_cos"]].iloc[0], [1, 0], atol=1e-6
+    )
+
+
+def test_regular_series_sorts_and_turns_absent_steps_into_gaps():
+    frame = pd.DataFrame(
+        {
+            "time": ["2001-01-01 03:00", "2001-01-01 00:00", "2001-01-01 01:00"],
+            "value": [3.0, 0.0, 1.0],
+        }
+    )
+    series = regular_series(frame, "time")
+    assert series["time"].dt.hour.tolist() == [0, 1, 2, 3]
+    assert series["value"].isna().tolist() == [False, False, True, False]
+
+
+@pytest.mark.parametrize(
+    "times,message",
+    [
+        (
+            ["2001-01-01 00:00", "2001-01-01 00:00", "2001-01-01 01:00"],
+            "repeats 2001-01-01 00:00:00",
+        ),
+        (
+            [
+                f"2001-01-01 {hour}"
+                for hour in ["00:00", "01:00", "02:00", "02:30", "03:00", "04:00"]
+            ],
+            "has 2001-01-01 02:30:00, off the regular step of 0 days 01:00:00",
+        ),
+        (["2001-01-01 00:00", "yesterday-ish"], "holds 'yesterday-ish', not a time"),
+    ],
+)
+def test_regular_series_refuses_times_it_cannot_place(times, message):
+    frame = pd.DataFrame({"time": times, "value": range(len(times))})
+    with pytest.raises(UserInputError, match=message):
+        regular_series(frame, "time")
