@@ -1,6 +1,8 @@
 """Keras 3 layers shared by every task."""
 
+from recurrent.layers.attention import BahdanauAttention, LocalAttention, LuongAttention
 from recurrent.layers.conv import ConvFeatures
+from recurrent.layers.decoder import AttentionDecoder, StateBridge
 from recurrent.layers.disconnected import DisconnectedRNN
 from recurrent.layers.forecast import AutoregressiveDecoder, ForecastHead
 from recurrent.layers.pooling import AttentionPooling, SequencePooling
@@ -13,6 +15,11 @@ from recurrent.layers.recurrent import (
 )
 
 __all__ = [
+    "AttentionDecoder",
+    "BahdanauAttention",
+    "LocalAttention",
+    "LuongAttention",
+    "StateBridge",
     "CELLS",
     "MERGE_MODES",
     "AttentionPooling",
