@@ -154,14 +154,18 @@ def interval_quantiles(quantiles: Sequence[float]) -> tuple[int, int]:
 
 
 def complete(
-    part: pd.DataFrame, measured: Sequence[str], assets_or_config
+    part: pd.DataFrame, measured: Sequence[str], settings: Mapping
 ) -> pd.DataFrame:
-    """Fills short gaps of one contiguous part and adds the calendar inputs."""
-    time_column = assets_or_config["time_column"]
+    """Fills short gaps of one contiguous part and adds the calendar inputs.
+
+    `settings` holds "time_column", "max_gap" and "calendar" (the export's
+    assets carry the same keys, so predict completes rows as training did).
+    """
+    time_column = settings["time_column"]
     part = fill_gaps(
-        part.reset_index(drop=True), measured, assets_or_config["max_gap"], time_column
+        part.reset_index(drop=True), measured, settings["max_gap"], time_column
     )
-    if assets_or_config["calendar"]:
+    if settings["calendar"]:
         part = pd.concat([part, calendar_features(part[time_column])], axis=1)
     return part
 
