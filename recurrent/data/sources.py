@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from recurrent.data.bundled import BUILDERS, builder_class
+from recurrent.data.bundled import BUILDERS, bundled_builder
 from recurrent.data.splits import SPLITS, hash_split
 from recurrent.errors import UserInputError
 
@@ -53,7 +53,7 @@ def parse_spec(spec: str) -> DataSpec:
                 "--data tfds: needs a dataset name, e.g. tfds:imdb_reviews"
             )
         return DataSpec("tfds", name)
-    if spec in BUILDERS:
+    if spec.partition("/")[0] in BUILDERS:
         return DataSpec("bundled", spec)
     path = Path(spec).expanduser()
     if path.suffix.lower() in FILE_READERS or path.exists():
@@ -193,7 +193,12 @@ def _prepared_builder(spec: DataSpec, data_dir: str | None):
     import tensorflow_datasets as tfds
 
     if spec.kind == "bundled":
-        builder = builder_class(spec.name)(data_dir=data_dir)
+        try:
+            builder = bundled_builder(spec.name, data_dir)
+        except ValueError as error:
+            if isinstance(error, UserInputError):
+                raise
+            raise UserInputError(f"{spec}: {str(error).splitlines()[0]}") from None
     else:
         try:
             builder = tfds.builder(spec.name, data_dir=data_dir)

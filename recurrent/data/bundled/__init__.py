@@ -11,6 +11,7 @@ from recurrent.choices import lookup
 
 BUILDERS = {
     "bbc_news": "recurrent.data.bundled.bbc_news:BbcNews",
+    "bible_parallel": "recurrent.data.bundled.bible_parallel:BibleParallel",
     "tmy_weather": "recurrent.data.bundled.tmy_weather:TmyWeather",
 }
 
@@ -19,3 +20,11 @@ def builder_class(name: str):
     """Imports and returns the builder class of the bundled dataset `name`."""
     module_name, class_name = lookup(BUILDERS, name, "bundled dataset").split(":")
     return getattr(importlib.import_module(module_name), class_name)
+
+
+def bundled_builder(spec: str, data_dir: str | None = None):
+    """The builder of a bundled spec, `name` or `name/config` (e.g. `bible_parallel/en-fr`)."""
+    name, _, config = spec.partition("/")
+    return builder_class(name)(
+        data_dir=data_dir, **({"config": config} if config else {})
+    )
