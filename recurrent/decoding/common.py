@@ -47,3 +47,32 @@ def block_repeated_ngrams(log_probs, tokens, step, size: int):
         0, ops.maximum(step - width, 0), body, ops.zeros_like(log_probs)
     )
     return ops.where(banned > 0, -1e9, log_probs)
+
+
+def token_loop(step_fn, state, start_tokens, end_token: int, max_length: int, choose):
+    """Runs `step_fn` for `max_length` steps, picking each token with `choose`.
+
+    Args:
+        step_fn, state, start_tokens, end_token, max_length: as `greedy_search`.
+        choose: `(log_probs [n, vocab]) -> [n]` token ids; finished rows have
+            already been forced to `end_token`.
+
+    Returns:
+        `[n, max_length]` int32 tokens.
+    """
+    start_tokens = ops.cast(start_tokens, "int32")
+    batch = ops.shape(start_tokens)[0]
+    tokens = ops.zeros((batch, max_length), dtype="int32")
+    finished = ops.zeros((batch,), dtype="bool")
+
+    def body(step, carry):
+        tokens, last, state, finished = carry
+        log_probs, state = step_fn(last, state)
+        chosen = ops.cast(choose(after_end(log_probs, finished, end_token)), "int32")
+        finished = ops.logical_or(finished, chosen == end_token)
+        return write_column(tokens, step, chosen), chosen, state, finished
+
+    tokens, *_ = ops.fori_loop(
+        0, max_length, body, (tokens, start_tokens, state, finished)
+    )
+    return tokens

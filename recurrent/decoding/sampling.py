@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from recurrent.decoding.common import after_end, write_column
+from recurrent.decoding.common import token_loop
 
 
 def filter_logits(logits, top_k: int = 0, top_p: float = 1.0):
@@ -57,23 +57,9 @@ def sample(
     generator = seed if isinstance(seed, keras.random.SeedGenerator) else None
     if generator is None:
         generator = keras.random.SeedGenerator(seed)
-    start_tokens = ops.cast(start_tokens, "int32")
-    batch = ops.shape(start_tokens)[0]
-    tokens = ops.zeros((batch, max_length), dtype="int32")
-    finished = ops.zeros((batch,), dtype="bool")
 
-    def body(step, carry):
-        tokens, last, state, finished = carry
-        log_probs, state = step_fn(last, state)
+    def choose(log_probs):
         logits = filter_logits(log_probs / temperature, top_k, top_p)
-        logits = after_end(logits, finished, end_token)
-        chosen = ops.cast(
-            keras.random.categorical(logits, 1, seed=generator)[:, 0], "int32"
-        )
-        finished = ops.logical_or(finished, chosen == end_token)
-        return write_column(tokens, step, chosen), chosen, state, finished
+        return keras.random.categorical(logits, 1, seed=generator)[:, 0]
 
-    tokens, *_ = ops.fori_loop(
-        0, max_length, body, (tokens, start_tokens, state, finished)
-    )
-    return tokens
+    return token_loop(step_fn, state, start_tokens, end_token, max_length, choose)
