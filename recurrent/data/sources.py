@@ -234,14 +234,15 @@ def _read_tfds(spec, columns, key, data_dir, hint) -> dict[str, pd.DataFrame]:
     _check_columns(list(builder.info.features.keys()), columns, spec, hint)
     available = set(builder.info.splits.keys())
 
-    def table(split: str) -> pd.DataFrame:
-        return _tfds_table(builder, split, columns)
-
     if "train" not in available:
         raise UserInputError(
             f"{spec} has no train split (it has {', '.join(sorted(available))})"
         )
-    given = {split: table(split) for split in SPLITS if split in available}
+    given = {
+        split: _tfds_table(builder, split, columns)
+        for split in SPLITS
+        if split in available
+    }
     carve = [split for split in ("validation", "test") if split not in given]
     if carve:
         train = given["train"]
