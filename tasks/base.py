@@ -147,6 +147,10 @@ class Task(abc.ABC):
         input_help: what `predict` takes, for `--help` and errors.
         model_assets: assets the exported model was built for; evaluating an
             export refuses settings that change them.
+        serving_endpoint: the endpoint that takes raw inputs; `evaluate`,
+            `samples` and `predict` go through it.
+        figure_endpoint: the endpoint whose predictor `figures` gets (default:
+            the serving one).
     """
 
     name: ClassVar[str]
@@ -155,6 +159,8 @@ class Task(abc.ABC):
     Config: ClassVar[type[TaskConfig]]
     input_help: ClassVar[str]
     model_assets: ClassVar[tuple[str, ...]] = ()
+    serving_endpoint: ClassVar[str] = "serve"
+    figure_endpoint: ClassVar[str | None] = None
 
     @abc.abstractmethod
     def prepare(self, config: TaskConfig, data: str) -> Prepared:
@@ -166,7 +172,7 @@ class Task(abc.ABC):
 
     @abc.abstractmethod
     def endpoints(self, model: keras.Model, prepared: Prepared) -> dict[str, Endpoint]:
-        """Serving functions by name; "serve" takes raw inputs and is the default."""
+        """Serving functions by name; `serving_endpoint` takes raw inputs and is the default."""
 
     @abc.abstractmethod
     def evaluate(

@@ -7,7 +7,7 @@ from pipelines.runner import config as configuration
 from pipelines.runner.export import export as export_model
 from pipelines.runner.export import load_export, read_metadata
 from pipelines.runner.layout import Layout, checkpoint
-from pipelines.runner.train import figure_files, in_memory_predictor
+from pipelines.runner.train import figure_files, figure_predictor, in_memory_predictor
 from pipelines.runner.train import train as train_model
 from recurrent.data.sources import parse_spec
 from recurrent.errors import UserInputError
@@ -42,10 +42,14 @@ def _export_path(task, args) -> Path:
     return Path(args.model) if args.model else _layout(task, args).latest_export()
 
 
-def _exported_predictor(path: Path):
+def _exported_predictor(task, path: Path):
     loaded, metadata = load_export(path)
-    # The lambda keeps `loaded` alive: its functions need the restored variables.
-    return batched(lambda inputs: loaded.serve(inputs)), metadata
+
+    def serve(inputs):
+        # Looked up on `loaded` at each call, which keeps the restored variables alive.
+        return getattr(loaded, task.serving_endpoint)(inputs)
+
+    return batched(serve), metadata
 
 
 def _refuse(args, command: str, options: tuple[str, ...], why: str) -> None:
@@ -64,7 +68,7 @@ def train(task, args):
 def evaluate(task, args):
     _refuse(args, "evaluate", ("--smoke",), "the export's own settings are used")
     path = _export_path(task, args)
-    predict, metadata = _exported_predictor(path)
+    predict, metadata = _exported_predictor(task, path)
     config = _config(task, args, base=metadata.get("config"))
     prepared = task.prepare(config, _data(task, args, metadata.get("data")))
     exported = metadata.get("assets", {})
@@ -84,7 +88,7 @@ def predict(task, args):
     path = _export_path(task, args)
     metadata = read_metadata(path)
     inputs = task.read_inputs(args.inputs, args.input_file, metadata)
-    run_predictor, _ = _exported_predictor(path)
+    run_predictor, _ = _exported_predictor(task, path)
     print(task.format_predictions(inputs, run_predictor(inputs)))
 
 
@@ -115,7 +119,7 @@ def _evaluate_and_export(task, model, prepared, config, layout, data, run_dir) -
     predictor = in_memory_predictor(task, model, prepared)
     evaluation = task.evaluate(predictor, prepared, config)
     _show(evaluation)
-    figures = figure_files(task, predictor, prepared)
+    figures = figure_files(task, figure_predictor(task, model, prepared), prepared)
     path = export_model(
         task, model, prepared, config, evaluation, layout, data, run_dir, figures
     )
@@ -136,6 +140,6 @@ def run_all(task, args):
     )
     samples = task.sample_inputs(result.prepared)
     if samples:
-        run_exported, _ = _exported_predictor(path)
+        run_exported, _ = _exported_predictor(task, path)
         print("the export on a few test inputs:")
         print(task.format_predictions(samples, run_exported(samples)))

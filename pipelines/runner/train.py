@@ -45,12 +45,24 @@ def write_json(path: Path, value) -> None:
     os.replace(partial, path)
 
 
-def in_memory_predictor(task: Task, model: keras.Model, prepared: Prepared):
-    """The task's "serve" endpoint over the live model, as the export will run it."""
+def in_memory_predictor(
+    task: Task, model: keras.Model, prepared: Prepared, endpoint: str | None = None
+):
+    """A task endpoint (the serving one by default) over the live model, as the
+    export will run it."""
     import tensorflow as tf
 
-    function, signature = task.endpoints(model, prepared)["serve"]
+    function, signature = task.endpoints(model, prepared)[
+        endpoint or task.serving_endpoint
+    ]
     return batched(tf.function(function, input_signature=signature))
+
+
+def figure_predictor(task: Task, model: keras.Model, prepared: Prepared):
+    """The predictor the task's `figures` take."""
+    if task.figure_endpoint is None:
+        return in_memory_predictor(task, model, prepared)
+    return in_memory_predictor(task, model, prepared, task.figure_endpoint)
 
 
 def figure_files(task: Task, predict, prepared: Prepared) -> dict[str, bytes]:
@@ -109,6 +121,7 @@ def callbacks(
 ) -> list[keras.callbacks.Callback]:
     logs = run_dir / "logs"
     predict = in_memory_predictor(task, model, prepared)
+    figure_predict = figure_predictor(task, model, prepared)
     losses = history(run_dir) if (run_dir / "backup").is_dir() else []
     best = min(losses, default=None)
     wait = len(losses) - 1 - losses.index(best) if losses else 0
@@ -124,7 +137,7 @@ def callbacks(
             logs,
             config_markdown(config.to_dict(), data),
             lambda: task.samples(predict, prepared),
-            lambda: figure_files(task, predict, prepared),
+            lambda: figure_files(task, figure_predict, prepared),
         ),
     ]
 

@@ -11,6 +11,7 @@ Every source ends as pandas DataFrames with the task's canonical column names.
 """
 
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +23,14 @@ from recurrent.data.splits import SPLITS, hash_split
 from recurrent.errors import UserInputError
 
 FILE_READERS = {
-    ".csv": lambda path: pd.read_csv(path),
-    ".tsv": lambda path: pd.read_csv(path, sep="\t", quoting=3),
-    ".jsonl": lambda path: pd.read_json(path, lines=True),
+    ".csv": lambda path, header: pd.read_csv(path, header=header),
+    ".tsv": lambda path, header: pd.read_csv(path, sep="\t", quoting=3, header=header),
+    ".txt": lambda path, header: pd.read_csv(path, sep="\t", quoting=3, header=header),
+    ".jsonl": lambda path, header: pd.read_json(path, lines=True),
 }
 SPEC_FORMS = (
     f"a bundled dataset ({', '.join(sorted(BUILDERS))}), tfds:<name>[/<config>], "
-    "or a .csv, .tsv or .jsonl file"
+    "or a .csv, .tsv, .txt (tab-separated) or .jsonl file"
 )
 
 
@@ -64,7 +66,7 @@ def parse_spec(spec: str) -> DataSpec:
             )
         if path.suffix.lower() not in FILE_READERS:
             raise UserInputError(
-                f"cannot read {str(path)!r}: use a .csv, .tsv or .jsonl file"
+                f"cannot read {str(path)!r}: use a .csv, .tsv, .txt or .jsonl file"
             )
         return DataSpec("file", str(path))
     raise UserInputError(f"unknown data {spec!r}; pass {SPEC_FORMS}")
@@ -77,6 +79,7 @@ def load_splits(
     key: str,
     data_dir: str | None = None,
     hint: str = "",
+    positional: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Loads the train/validation/test tables of a data spec.
 
@@ -88,6 +91,10 @@ def load_splits(
         data_dir: TFDS data directory (default: TFDS's own).
         hint: appended to a missing-column error, e.g. which `--set` keys rename
             columns.
+        positional: a tab-separated file whose first line does not name the
+            columns has no header: its first columns are taken in the order of
+            `columns` and any others ignored (the Tatoeba/Anki
+            `source<TAB>target<TAB>attribution` format).
 
     Returns:
         `{"train": frame, "validation": frame, "test": frame}` with the canonical
@@ -97,6 +104,16 @@ def load_splits(
         spec = parse_spec(spec)
     if spec.kind == "file":
         frame = _read_file(Path(spec.name))
+        if positional and _headerless(frame, columns, Path(spec.name)):
+            frame = _read_file(Path(spec.name), header=None)
+            if frame.shape[1] < len(columns):
+                raise UserInputError(
+                    f"{spec} needs {len(columns)} tab-separated fields per line "
+                    f"({', '.join(columns)}), found {frame.shape[1]}"
+                )
+            frame = frame.set_axis(
+                [*columns.values(), *frame.columns[len(columns) :]], axis=1
+            )
         splits = _split_table(frame, columns, key, spec, hint)
     else:
         splits = _read_tfds(spec, columns, key, data_dir, hint)
@@ -147,14 +164,19 @@ def fingerprint(splits: Mapping[str, pd.DataFrame]) -> str:
     return digest.hexdigest()
 
 
-def _read_file(path: Path) -> pd.DataFrame:
+def _read_file(path: Path, header: int | None = 0) -> pd.DataFrame:
     try:
-        frame = FILE_READERS[path.suffix.lower()](path)
+        frame = FILE_READERS[path.suffix.lower()](path, header)
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as error:
         raise UserInputError(f"cannot parse {str(path)!r}: {error}") from None
     if frame.empty:
         raise UserInputError(f"{str(path)!r} holds no rows; add data to it")
     return frame
+
+
+def _headerless(frame: pd.DataFrame, columns: Mapping[str, str], path: Path) -> bool:
+    named = all(column in frame.columns for column in columns.values())
+    return path.suffix.lower() in (".tsv", ".txt") and not named
 
 
 def _check_columns(available, columns: Mapping[str, str], source, hint: str):
@@ -191,6 +213,9 @@ def _split_table(frame, columns, key, source, hint) -> dict[str, pd.DataFrame]:
 
 def _prepared_builder(spec: DataSpec, data_dir: str | None):
     import tensorflow_datasets as tfds
+
+    # TFDS reads TFDS_DATA_DIR once, at import; honour its value now.
+    data_dir = data_dir or os.environ.get("TFDS_DATA_DIR") or None
 
     if spec.kind == "bundled":
         try:

@@ -60,3 +60,25 @@ def fit_vocabulary(
         raise ValueError("cannot build a vocabulary from no text")
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(batch_size))
     return vectorizer
+
+
+def split_punctuation(texts: tf.Tensor) -> tf.Tensor:
+    """Puts spaces around every punctuation mark and symbol, keeping case.
+
+    "¿Dónde está?" becomes "¿ Dónde está ?", so a whitespace split gives word
+    and punctuation tokens. `join_tokens` undoes it for display.
+    """
+    spaced = tf.strings.regex_replace(texts, r"([\p{P}\p{S}])", r" \1 ")
+    return tf.strings.strip(tf.strings.regex_replace(spaced, r"\s+", " "))
+
+
+def join_tokens(tokens: tf.Tensor) -> tf.Tensor:
+    """Joins `[batch, steps]` string tokens into text; empty strings are skipped.
+
+    Punctuation is written back against its word: no space before closing
+    marks (. , ; : ! ? ) ] » ") and none after opening marks (¿ ¡ ( [ «).
+    """
+    text = tf.strings.reduce_join(tokens, axis=-1, separator=" ")
+    text = tf.strings.strip(tf.strings.regex_replace(text, r"\s+", " "))
+    text = tf.strings.regex_replace(text, r" ([.,;:!?)\]»])", r"\1")
+    return tf.strings.regex_replace(text, r"([¿¡(\[«]) ", r"\1")

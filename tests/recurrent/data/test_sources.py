@@ -139,3 +139,39 @@ def test_unknown_tfds_dataset_is_one_clear_error(tmp_path):
         load_splits(
             "tfds:no_such_set_xyz", {"text": "text"}, key="text", data_dir=str(tmp_path)
         )
+
+
+def test_headerless_tab_separated_pairs_are_read_by_position(tmp_path):
+    path = tmp_path / "spa.txt"
+    lines = [
+        f"Go {i}.\tVe {i}.\tCC-BY 2.0 (France) Attribution: tatoeba.org"
+        for i in range(40)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    columns = {"source": "source", "target": "target"}
+    splits = load_splits(str(path), columns, key="source", positional=True)
+    rows = pd.concat(splits.values())
+    assert len(rows) == 40 and list(rows.columns) == ["source", "target"]
+    assert set(rows["source"]) == {f"Go {i}." for i in range(40)}
+    assert dict(zip(rows["source"], rows["target"], strict=True))["Go 7."] == "Ve 7."
+
+
+def test_a_tab_separated_file_with_a_header_keeps_its_column_names(tmp_path):
+    path = tmp_path / "pairs.tsv"
+    path.write_text("de\ten\n" + "".join(f"Hallo {i}\tHello {i}\n" for i in range(20)))
+    splits = load_splits(
+        str(path), {"source": "de", "target": "en"}, key="source", positional=True
+    )
+    assert len(pd.concat(splits.values())) == 20
+
+
+def test_headerless_lines_need_enough_fields(tmp_path):
+    path = tmp_path / "one_column.txt"
+    path.write_text("only a source\nand another\n")
+    with pytest.raises(UserInputError, match="needs 2 tab-separated fields"):
+        load_splits(
+            str(path),
+            {"source": "source", "target": "target"},
+            key="source",
+            positional=True,
+        )

@@ -1,4 +1,5 @@
 import numpy as np
+import tensorflow as tf
 
 from recurrent.data.tokenizers import (
     OOV_ID,
@@ -6,6 +7,8 @@ from recurrent.data.tokenizers import (
     PAD_ID,
     char_vectorizer,
     fit_vocabulary,
+    join_tokens,
+    split_punctuation,
     word_vectorizer,
 )
 
@@ -29,3 +32,12 @@ def test_char_vectorizer_splits_characters():
         vectorizer.get_vocabulary().index("a"),
         vectorizer.get_vocabulary().index("b"),
     ]
+
+
+def test_punctuation_is_split_off_and_joined_back():
+    texts = tf.constant(["¿Dónde está?  Aquí, en (Madrid).", "Yahweh's word!"])
+    split = [t.decode() for t in split_punctuation(texts).numpy()]
+    assert split == ["¿ Dónde está ? Aquí , en ( Madrid ) .", "Yahweh ' s word !"]
+    tokens = tf.strings.split(split_punctuation(texts)).to_tensor("")
+    joined = [t.decode() for t in join_tokens(tokens).numpy()]
+    assert joined[0] == "¿Dónde está? Aquí, en (Madrid)."

@@ -1,0 +1,121 @@
+"""Compiled decoding against an eager Python loop over the same `decode_step`.
+
+A `Seq2Seq` the size of the translation default (bidirectional LSTM encoder,
+LSTM decoder with global attention, 256 units, 10,000 target words; weights
+untrained, which does not change the work done) decodes a batch of 32 source
+sentences of 30 tokens for 50 steps:
+
+- greedy: a Python `for` loop calling `model.decode_step` eagerly, against
+  `recurrent.decoding.greedy_search` traced into one `tf.function`;
+- beam (size 4, length penalty 0.6): the same `beam_search` called eagerly (its
+  `keras.ops.fori_loop` then runs step by step in Python) and traced.
+
+Rounds alternate eager and compiled in one process; the fastest round of each
+is compared (the least disturbed, as `timeit` advises), and the median too.
+
+    python benchmarks/decoding_speed.py [--rounds 5] [--batch 32] [--steps 50]
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from keras import ops  # noqa: E402
+
+from recurrent.decoding import beam_search, greedy_search  # noqa: E402
+from recurrent.models import Seq2Seq  # noqa: E402
+
+START, END = 2, 3
+
+
+def eager_greedy(model, source, steps):
+    """The baseline: one eager `decode_step` call per step from Python."""
+    state = model.encode(source)
+    tokens = ops.full((ops.shape(source)[0],), START, dtype="int32")
+    outputs = []
+    for _ in range(steps):
+        log_probs, state = model.decode_step(tokens, state)
+        tokens = ops.cast(ops.argmax(log_probs, axis=-1), "int32")
+        outputs.append(tokens)
+    return ops.stack(outputs, axis=1)
+
+
+def greedy(model, source, steps):
+    start = ops.full((ops.shape(source)[0],), START, dtype="int32")
+    return greedy_search(model.decode_step, model.encode(source), start, END, steps)
+
+
+def beam(model, source, steps):
+    start = ops.full((ops.shape(source)[0],), START, dtype="int32")
+    tokens, _ = beam_search(
+        model.decode_step, model.encode(source), start, END, steps, beam_size=4
+    )
+    return tokens
+
+
+def seconds(function, *args) -> float:
+    start = time.perf_counter()
+    np.asarray(function(*args))
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--source-length", type=int, default=30)
+    args = parser.parse_args()
+
+    keras.utils.set_random_seed(0)
+    model = Seq2Seq(8000, 10000, embedding_dim=256, units=256, attention="global")
+    rng = np.random.default_rng(0)
+    source = tf.constant(
+        rng.integers(4, 8000, size=(args.batch, args.source_length)), tf.int32
+    )
+    steps = args.steps
+    contests = {
+        "greedy": (
+            lambda s: eager_greedy(model, s, steps),
+            tf.function(lambda s: greedy(model, s, steps)),
+        ),
+        "beam 4": (
+            lambda s: beam(model, s, steps),
+            tf.function(lambda s: beam(model, s, steps)),
+        ),
+    }
+    print(
+        f"batch {args.batch}, {args.source_length} source tokens, {steps} steps, "
+        f"{args.rounds} rounds"
+    )
+    print(
+        "| decoding | eager s, by round | compiled s, by round | fastest: eager / compiled | median: eager / compiled |"
+    )
+    print("|---|---|---|---|---|")
+    for name, (eager, compiled) in contests.items():
+        seconds(compiled, source)  # trace once before timing
+        times = {"eager": [], "compiled": []}
+        for _ in range(args.rounds):
+            times["eager"].append(seconds(eager, source))
+            times["compiled"].append(seconds(compiled, source))
+        fastest = min(times["eager"]) / min(times["compiled"])
+        median = statistics.median(times["eager"]) / statistics.median(
+            times["compiled"]
+        )
+        rounds = {
+            key: " ".join(f"{t:.2f}" for t in value) for key, value in times.items()
+        }
+        print(
+            f"| {name} | {rounds['eager']} | {rounds['compiled']} | "
+            f"**{fastest:.1f}x** | {median:.1f}x |"
+        )
+
+
+if __name__ == "__main__":
+    main()

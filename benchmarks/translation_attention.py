@@ -1,0 +1,131 @@
+"""Luong et al. (2015), Table 1, on the bundled Bible verses: which attention helps.
+
+Trains the translation model with no attention, global attention (dot,
+general, concat), local-m and local-p at the same budget (same data, seed,
+epochs and settings), then scores each on the test split: perplexity, and
+BLEU and chrF (sacrebleu) of beam-search translations. The table is printed
+and written into BENCHMARKS.md between the markers of this benchmark.
+
+    python benchmarks/translation_attention.py [--epochs 3] [--set key=value ...]
+        [--data bible_parallel] [--no-write]
+"""
+
+import argparse
+import math
+import os
+import re
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+
+from pipelines.runner.config import resolve  # noqa: E402
+from pipelines.runner.train import in_memory_predictor  # noqa: E402
+from recurrent.data.tokenizers import split_punctuation  # noqa: E402
+from tasks.translation import TASK, pairs_dataset  # noqa: E402
+
+SYSTEMS = {
+    "Base (no attention)": {"attention": "none"},
+    "+ global (dot)": {"attention": "global", "score": "dot"},
+    "+ global (general)": {"attention": "global", "score": "general"},
+    "+ global (concat)": {"attention": "global", "score": "concat"},
+    "+ local-m (general)": {"attention": "local", "local_mode": "monotonic"},
+    "+ local-p (general)": {"attention": "local", "local_mode": "predictive"},
+}
+# A budget that trains all six systems in about half an hour on 2 CPU cores.
+BUDGET = ["units=128", "embedding_dim=128", "max_length=30", "epochs=3"]
+BENCHMARKS = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
+START, END = (
+    "<!-- translation-attention:start -->",
+    "<!-- translation-attention:end -->",
+)
+
+
+def test_perplexity(model, prepared, config) -> float:
+    test = prepared.splits["test"]
+    vectorizers = prepared.assets
+    batches = pairs_dataset(
+        vectorizers["source_vectorizer"](split_punctuation(test["source"].tolist())),
+        vectorizers["target_vectorizer"](split_punctuation(test["target"].tolist())),
+        config,
+        shuffle=False,
+    )
+    return math.exp(model.evaluate(batches, verbose=0, return_dict=True)["loss"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=TASK.default_data)
+    parser.add_argument("--set", nargs="*", default=[], help="extra key=value settings")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+
+    base = resolve(TASK.Config, assignments=BUDGET + args.set)
+    prepared = TASK.prepare(base, args.data)
+    rows = []
+    for system, settings in SYSTEMS.items():
+        config = resolve(
+            TASK.Config,
+            base=base.to_dict(),
+            assignments=[f"{key}={value}" for key, value in settings.items()],
+        )
+        keras.utils.set_random_seed(config.seed)
+        model = TASK.build_model(config, prepared)
+        print(f"{system}: training {config.epochs} epochs")
+        start = time.perf_counter()
+        model.fit(prepared.train, epochs=config.epochs, verbose=2, shuffle=False)
+        minutes = (time.perf_counter() - start) / 60
+        predict = in_memory_predictor(TASK, model, prepared)
+        scores = TASK.evaluate(predict, prepared, config).metrics
+        perplexity = test_perplexity(model, prepared, config)
+        rows.append((system, perplexity, scores["bleu"], scores["chrf"], minutes))
+        print(
+            f"{system}: ppl {perplexity:.1f} BLEU {scores['bleu']:.2f} "
+            f"chrF {scores['chrf']:.2f} ({minutes:.1f} min)"
+        )
+
+    test_pairs = len(prepared.splits["test"])
+    settings = " ".join(BUDGET + args.set)
+    lines = [
+        START,
+        "```bash",
+        f"python benchmarks/translation_attention.py{' --set ' + ' '.join(args.set) if args.set else ''}",
+        "```",
+        "",
+        f"Data `{args.data}`, {len(prepared.splits['train']):,} training pairs, "
+        f"{test_pairs:,} test pairs (verses of at most {base.max_length} tokens). "
+        f"Same budget for every system: `{settings}`, seed {base.seed}, bidirectional "
+        f"{base.cell.upper()} encoder, beam {base.beam_size} with length penalty "
+        f"{base.length_penalty}. Perplexity of the test references; BLEU and chrF of "
+        "the translations (sacrebleu, cased).",
+        "",
+        "| system | test ppl | BLEU | chrF | training minutes |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {system} | {ppl:.1f} | {bleu:.2f} | {chrf:.2f} | {minutes:.1f} |"
+            for system, ppl, bleu, chrf, minutes in rows
+        ),
+        END,
+    ]
+    table = "\n".join(lines)
+    print(table)
+    if not args.no_write:
+        text = BENCHMARKS.read_text()
+        pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
+        if pattern.search(text):
+            text = pattern.sub(lambda _: table, text)
+        else:
+            text = (
+                text.rstrip()
+                + "\n\n## Translation: attention variants\n\n"
+                + table
+                + "\n"
+            )
+        BENCHMARKS.write_text(text)
+        print(f"written into {BENCHMARKS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""End to end: the translation pipeline in a subprocess, its export translating
+raw strings in a process that cannot import the project, and its attention maps
+in TensorBoard through TensorBoard's own reader."""
+
+import json
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from tests.pipelines.pipeline_process import run_pipeline, run_without_project
+
+TASK = "translation"
+SENTENCES = ["In the beginning God created the heavens and the earth.", "Jesus wept."]
+CLIENT = """
+import json, sys
+import tensorflow as tf
+
+model = tf.saved_model.load(sys.argv[1])
+texts = tf.constant(sys.argv[2:])
+translated = model.translate(texts)
+attention = model.attention(texts)
+print(json.dumps({
+    "translations": [t.decode() for t in translated["translation"].numpy()],
+    "scores": translated["score"].numpy().tolist(),
+    "same": attention["translation"].numpy().tolist() == translated["translation"].numpy().tolist(),
+    "weights": list(attention["weights"].shape),
+    "source_tokens": [[t.decode() for t in row] for row in attention["source_tokens"].numpy()],
+    "row_sums": attention["weights"].numpy().sum(-1).tolist(),
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    output = tmp_path_factory.mktemp("smoke")
+    return output, run_pipeline(TASK, "--smoke", output=output)
+
+
+def test_smoke_run_trains_evaluates_and_exports(smoke):
+    output, result = smoke
+    export = output / TASK / "1"
+    metadata = json.loads((export / "metadata.json").read_text())
+    assert metadata["data"] == "bible_parallel"
+    assert {"bleu", "chrf", "test_pairs"} <= set(metadata["metrics"])
+    assert 0 < metadata["baselines"]["copy_source"]["chrf"] < 40
+    assert metadata["endpoints"] == ["attention", "translate"]
+    assert metadata["assets"]["decoding"]["beam_size"] == 2
+    assert sorted(metadata["figures"]) == [f"attention_{i}.png" for i in range(3)]
+    assert "copy_source" in result.stdout and "bleu" in result.stdout
+
+
+def test_the_export_translates_raw_strings_where_the_project_cannot_be_imported(
+    smoke, tmp_path
+):
+    output, _ = smoke
+    result = run_without_project(
+        CLIENT, str(output / TASK / "1"), *SENTENCES, cwd=tmp_path
+    )
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert len(answer["translations"]) == 2 and answer["same"]
+    assert all(isinstance(text, str) for text in answer["translations"])
+    batch, steps, source = answer["weights"]
+    assert (batch, steps) == (2, 26) and source == 12  # 11 tokens and the stop
+    assert answer["source_tokens"][1][:3] == ["Jesus", "wept", "."]
+    for sums in answer["row_sums"]:
+        assert sums[0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_attention_heat_maps_are_logged_as_images_each_epoch(smoke):
+    output, _ = smoke
+    (run,) = (output / TASK / "runs").iterdir()
+    events = EventAccumulator(str(run / "logs" / "images")).Reload()
+    tags = events.Tags()["images"]
+    assert {"attention_0", "attention_1", "attention_2"} <= set(tags)
+    assert [event.step for event in events.Images("attention_0")] == [0, 1]
+
+
+def test_predict_subcommand_translates_with_the_latest_export(smoke):
+    output, _ = smoke
+    result = run_pipeline(TASK, "predict", "Jesus wept.", output=output)
+    assert result.stdout.splitlines()[-2:][0] == "Jesus wept."
+    assert result.stdout.splitlines()[-1].startswith("  => ")

@@ -1,0 +1,180 @@
+import dataclasses
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from pipelines.runner.export import write_saved_model
+from pipelines.runner.train import in_memory_predictor
+from recurrent.errors import UserInputError
+from tasks.translation import END_ID, START_ID, TASK, Config
+
+TINY = Config().tiny()
+WORDS = {
+    "one": "uno",
+    "two": "dos",
+    "three": "tres",
+    "red": "rojo",
+    "green": "verde",
+    "house": "casa",
+    "dog": "perro",
+    "cat": "gato",
+    "big": "grande",
+    "small": "pequeño",
+}
+
+
+def sentence_pairs(count: int):
+    """Made-up word-for-word pairs: 'the red dog .' -> '¡ el perro rojo !'."""
+    rng = np.random.default_rng(0)
+    english = list(WORDS)
+    for _ in range(count):
+        words = rng.choice(english, size=rng.integers(2, 7)).tolist()
+        yield " ".join(words) + ".", "¡" + " ".join(WORDS[w] for w in words) + "!"
+
+
+@pytest.fixture(scope="module")
+def pairs_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "pairs.txt"
+    lines = [f"{s}\t{t}\tCC-BY 2.0" for s, t in sentence_pairs(400)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def prepared(pairs_file):
+    return TASK.prepare(TINY, pairs_file)
+
+
+def test_prepare_filters_by_length_and_batches_teacher_forcing(prepared):
+    target = prepared.assets["target_vectorizer"].get_vocabulary()
+    assert target[:4] == ["", "[UNK]", "[START]", "[END]"]
+    assert {"rojo", "¡", "!"} <= set(target)
+    inputs, target_out, weights = next(iter(prepared.train))
+    source, target_in = inputs["source"].numpy(), inputs["target_in"].numpy()
+    assert np.all(target_in[:, 0] == START_ID)
+    lengths = (target_out.numpy() > 0).sum(axis=1)
+    assert np.all(target_out.numpy()[np.arange(len(lengths)), lengths - 1] == END_ID)
+    np.testing.assert_array_equal(
+        target_in[:, 1:],
+        target_out.numpy()[:, :-1] * (target_out.numpy()[:, :-1] != END_ID),
+    )
+    np.testing.assert_array_equal(weights.numpy(), target_out.numpy() > 0)
+    assert source.shape[1] <= TINY.max_length
+    assert len(list(prepared.train)) == TINY.max_batches
+
+
+def test_pairs_longer_than_max_length_are_left_out(pairs_file):
+    short = TASK.prepare(dataclasses.replace(TINY, max_length=5), pairs_file)
+    for frame in short.splits.values():
+        assert frame["source"].str.split().str.len().max() <= 4  # + the full stop
+
+
+def test_export_translates_raw_strings_and_returns_attention(prepared, tmp_path):
+    config = dataclasses.replace(TINY, attention="local", local_mode="monotonic")
+    model = TASK.build_model(config, prepared)
+    model.fit(prepared.train.take(1), epochs=1, verbose=0, shuffle=False)
+    write_saved_model(TASK, model, prepared, tmp_path)
+    loaded = tf.saved_model.load(str(tmp_path))
+    texts = ["red dog.", "one big green house."]
+    exported = loaded.translate(tf.constant(texts))
+    expected = in_memory_predictor(TASK, model, prepared)(texts)
+    assert exported["translation"].numpy().tolist() == expected["translation"].tolist()
+    assert exported["translation"].dtype == tf.string
+    attention = loaded.attention(tf.constant(texts))
+    weights = attention["weights"].numpy()
+    source_tokens = attention["source_tokens"].numpy()
+    assert source_tokens[0].tolist()[:3] == [b"red", b"dog", b"."]
+    produced = weights.sum(-1) > 0
+    np.testing.assert_allclose(weights.sum(-1)[produced], 1.0, atol=1e-5)
+    assert np.all(weights[0][:, source_tokens[0] == b""] == 0)
+    outputs = attention["output_tokens"].numpy()
+    assert np.all(produced == (outputs != b""))
+
+
+def test_a_short_training_learns_word_for_word_translation(pairs_file):
+    config = dataclasses.replace(
+        TINY,
+        max_batches=0,
+        epochs=25,
+        units=32,
+        embedding_dim=32,
+        batch_size=16,
+        learning_rate=1e-2,
+        beam_size=3,
+    )
+    prepared = TASK.prepare(config, pairs_file)
+    keras.utils.set_random_seed(config.seed)
+    model = TASK.build_model(config, prepared)
+    model.fit(prepared.train, epochs=config.epochs, verbose=0, shuffle=False)
+    predict = in_memory_predictor(TASK, model, prepared)
+    evaluation = TASK.evaluate(predict, prepared, config)
+    assert evaluation.metrics["bleu"] > 50
+    assert evaluation.metrics["bleu"] > evaluation.baselines["copy_source"]["bleu"] + 40
+    assert "copy_source" in evaluation.report
+    figures = TASK.figures(
+        in_memory_predictor(TASK, model, prepared, "attention"), prepared
+    )
+    assert len(figures) == 3
+
+
+class TedHrlrTranslateSample(
+    tfds.builder_cls("ted_hrlr_translate"), skip_registration=True
+):
+    """TFDS's own ted_hrlr_translate builder, fed a few local pairs instead of the download."""
+
+    name = "ted_hrlr_translate"
+
+    def _split_generators(self, dl_manager):
+        return {
+            "train": self._pairs(0, 60),
+            "validation": self._pairs(60, 70),
+            "test": self._pairs(70, 80),
+        }
+
+    def _pairs(self, start, stop):
+        for i in range(start, stop):
+            yield i, {"pt": f"obrigado {i} .", "en": f"thank you {i} ."}
+
+
+def test_tfds_ted_hrlr_translate_reads_from_the_tfds_data_dir(tmp_path, monkeypatch):
+    TedHrlrTranslateSample(
+        config="pt_to_en", data_dir=str(tmp_path)
+    ).download_and_prepare()
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
+    config = dataclasses.replace(TINY, source_column="pt", target_column="en")
+    prepared = TASK.prepare(config, "tfds:ted_hrlr_translate/pt_to_en")
+    assert len(prepared.splits["train"]) == 60 and len(prepared.splits["test"]) == 10
+    assert prepared.splits["test"]["target"][0].startswith("thank you")
+    with pytest.raises(UserInputError, match="source_column=pt target_column=en"):
+        TASK.prepare(TINY, "tfds:ted_hrlr_translate/pt_to_en")
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ({"attention": "loca"}, "attention"),
+        ({"units": 15}, "even units"),
+        ({"beam_size": 0}, "beam_size must be at least 1"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_fix(setting, message):
+    with pytest.raises(UserInputError, match=message):
+        dataclasses.replace(TINY, **setting)
+
+
+def test_predict_input_must_not_be_empty():
+    with pytest.raises(UserInputError, match="nothing to translate"):
+        TASK.read_inputs(["", " "])
+
+
+def test_decoding_settings_are_recorded_with_the_export(prepared):
+    assert json.loads(json.dumps(prepared.assets["decoding"])) == {
+        "max_length": TINY.max_length + 10,
+        "beam_size": TINY.beam_size,
+        "length_penalty": TINY.length_penalty,
+        "block_ngram": 0,
+    }
