@@ -10,8 +10,11 @@ sentences of 30 tokens for 50 steps:
 - beam (size 4, length penalty 0.6): the same `beam_search` called eagerly (its
   `keras.ops.fori_loop` then runs step by step in Python) and traced.
 
-Rounds alternate eager and compiled in one process; the fastest round of each
-is compared (the least disturbed, as `timeit` advises), and the median too.
+Each is compiled twice: as a TensorFlow graph (`tf.function`, what the
+SavedModel exports run) and with XLA (`tf.function(jit_compile=True)`, which
+fuses the element-wise work over the vocabulary). Rounds alternate eager, graph
+and XLA in one process; the fastest round of each is compared (the least
+disturbed, as `timeit` advises), and the median too.
 
     python benchmarks/decoding_speed.py [--rounds 5] [--batch 32] [--steps 50]
 """
@@ -80,40 +83,46 @@ def main() -> None:
         rng.integers(4, 8000, size=(args.batch, args.source_length)), tf.int32
     )
     steps = args.steps
-    contests = {
+    decoders = {
         "greedy": (
             lambda s: eager_greedy(model, s, steps),
-            tf.function(lambda s: greedy(model, s, steps)),
+            lambda s: greedy(model, s, steps),
         ),
-        "beam 4": (
-            lambda s: beam(model, s, steps),
-            tf.function(lambda s: beam(model, s, steps)),
-        ),
+        "beam 4": (lambda s: beam(model, s, steps), lambda s: beam(model, s, steps)),
     }
     print(
         f"batch {args.batch}, {args.source_length} source tokens, {steps} steps, "
-        f"{args.rounds} rounds"
+        f"{args.rounds} rounds; seconds per batch by round"
     )
     print(
-        "| decoding | eager s, by round | compiled s, by round | fastest: eager / compiled | median: eager / compiled |"
+        "| decoding | eager Python loop | graph | XLA "
+        "| eager / graph (fastest, median) | eager / XLA (fastest, median) |"
     )
-    print("|---|---|---|---|---|")
-    for name, (eager, compiled) in contests.items():
-        seconds(compiled, source)  # trace once before timing
-        times = {"eager": [], "compiled": []}
+    print("|---|---|---|---|---|---|")
+    for name, (eager, traced) in decoders.items():
+        runners = {
+            "eager": eager,
+            "graph": tf.function(traced),
+            "xla": tf.function(traced, jit_compile=True),
+        }
+        seconds(runners["graph"], source)  # trace (and compile) before timing
+        seconds(runners["xla"], source)
+        times = {key: [] for key in runners}
         for _ in range(args.rounds):
-            times["eager"].append(seconds(eager, source))
-            times["compiled"].append(seconds(compiled, source))
-        fastest = min(times["eager"]) / min(times["compiled"])
-        median = statistics.median(times["eager"]) / statistics.median(
-            times["compiled"]
-        )
+            for key, runner in runners.items():
+                times[key].append(seconds(runner, source))
+
+        def ratio(key, times=times):
+            fastest = min(times["eager"]) / min(times[key])
+            median = statistics.median(times["eager"]) / statistics.median(times[key])
+            return f"**{fastest:.1f}x**, {median:.1f}x"
+
         rounds = {
             key: " ".join(f"{t:.2f}" for t in value) for key, value in times.items()
         }
         print(
-            f"| {name} | {rounds['eager']} | {rounds['compiled']} | "
-            f"**{fastest:.1f}x** | {median:.1f}x |"
+            f"| {name} | {rounds['eager']} | {rounds['graph']} | {rounds['xla']} "
+            f"| {ratio('graph')} | {ratio('xla')} |"
         )
 
 

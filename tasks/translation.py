@@ -71,7 +71,7 @@ class Config(TaskConfig):
         block_ngram: ban repeating n-grams of this size (0: off).
     """
 
-    epochs: int = 5
+    epochs: int = 8
     batch_size: int = 64
     learning_rate: float = 2e-3
     patience: int = 2
@@ -79,7 +79,7 @@ class Config(TaskConfig):
     target_column: str = "target"
     source_vocabulary: int = 8000
     target_vocabulary: int = 10000
-    max_length: int = 40
+    max_length: int = 30
     embedding_dim: int = 256
     units: int = 256
     cell: str = "lstm"
@@ -91,7 +91,7 @@ class Config(TaskConfig):
     local_mode: str = "predictive"
     window: int = 10
     input_feeding: bool = False
-    dropout: float = 0.2
+    dropout: float = 0.1
     beam_size: int = 4
     length_penalty: float = 0.6
     block_ngram: int = 0

@@ -3,7 +3,9 @@
 import keras
 from keras import ops
 
-from recurrent.decoding.common import after_end, block_repeated_ngrams, write_column
+from recurrent.decoding.common import block_repeated_ngrams
+
+NONE = -1e9  # the score of no sequence
 
 
 def length_penalty(length, alpha: float):
@@ -21,12 +23,17 @@ def beam_search(
     alpha: float = 0.6,
     block_ngram: int = 0,
 ):
-    """Keeps the `beam_size` best partial sequences of each row at every step.
+    """Keeps the `beam_size` best unfinished and finished sequences of each row.
 
-    Beams are ranked by summed log-probability while decoding; a finished beam
-    keeps its score and repeats `end_token` at no cost. At the end each beam's
-    score is divided by `length_penalty(its length, alpha)` and the best is
-    returned.
+    At every step the alive beams are extended by every token and the
+    `2 * beam_size` best extensions (by summed log-probability) are split:
+    those that end join the finished set, scored by their log-probability
+    divided by `length_penalty(their length, alpha)`, which keeps the
+    `beam_size` best; the best `beam_size` others stay alive. Finished
+    sequences thus never take the place of alive ones, so a short early ending
+    cannot crowd out a longer translation (Wu et al. 2016, as in tensor2tensor).
+    A sequence still alive after `max_length` steps competes with the finished
+    ones at length `max_length`.
 
     Args:
         step_fn, state, start_tokens, end_token, max_length: as `greedy_search`;
@@ -36,49 +43,63 @@ def beam_search(
         block_ngram: ban tokens that would repeat an n-gram of this size (0: off).
 
     Returns:
-        `(tokens, scores)`: `[n, max_length]` int32 best sequences and their
-        length-normalised log-probabilities `[n]`.
+        `(tokens, scores)`: `[n, max_length]` int32 best sequences (the end token
+        repeated after the first) and their length-normalised log-probabilities
+        `[n]`.
     """
     start_tokens = ops.cast(start_tokens, "int32")
     batch = ops.shape(start_tokens)[0]
     state = keras.tree.map_structure(lambda x: ops.repeat(x, beam_size, axis=0), state)
     last = ops.repeat(start_tokens, beam_size, axis=0)
-    tokens = ops.zeros((batch * beam_size, max_length), dtype="int32")
+    alive = ops.zeros((batch, beam_size, max_length), dtype="int32")
     first_beam = ops.one_hot(0, beam_size) > 0
-    scores = ops.where(first_beam, 0.0, -1e9)[None, :] * ops.ones((batch, 1))
-    finished = ops.zeros((batch, beam_size), dtype="bool")
-    lengths = ops.zeros((batch, beam_size))
+    alive_scores = ops.where(first_beam, 0.0, NONE)[None, :] * ops.ones((batch, 1))
+    finished = ops.zeros((batch, beam_size, max_length), dtype="int32")
+    finished_scores = ops.full((batch, beam_size), NONE)
     rows = ops.arange(batch, dtype="int32")[:, None] * beam_size
+    positions = ops.arange(max_length, dtype="int32")
 
     def body(step, carry):
-        tokens, last, state, scores, finished, lengths = carry
+        alive, last, state, alive_scores, finished, finished_scores = carry
         log_probs, state = step_fn(last, state)
-        log_probs = after_end(log_probs, ops.reshape(finished, (-1,)), end_token)
-        log_probs = block_repeated_ngrams(log_probs, tokens, step, block_ngram)
+        flat_alive = ops.reshape(alive, (-1, max_length))
+        log_probs = block_repeated_ngrams(log_probs, flat_alive, step, block_ngram)
         vocabulary = ops.shape(log_probs)[-1]
-        candidates = scores[:, :, None] + ops.reshape(log_probs, (batch, beam_size, -1))
-        scores, best = ops.top_k(ops.reshape(candidates, (batch, -1)), beam_size)
+        candidates = alive_scores[:, :, None] + ops.reshape(
+            log_probs, (batch, beam_size, -1)
+        )
+        scores, best = ops.top_k(ops.reshape(candidates, (batch, -1)), 2 * beam_size)
         origin = ops.cast(best // vocabulary, "int32")
         chosen = ops.cast(best % vocabulary, "int32")
-        flat_origin = ops.reshape(rows + origin, (-1,))
+        sequences = ops.take_along_axis(alive, origin[:, :, None], axis=1)
+        column = ops.one_hot(step, max_length, dtype="int32")
+        sequences = sequences * (1 - column) + chosen[:, :, None] * column
+        ends = chosen == end_token
 
-        def reorder(x):
-            return ops.take(x, flat_origin, axis=0)
+        alive_scores, keep = ops.top_k(ops.where(ends, NONE, scores), beam_size)
+        alive = ops.take_along_axis(sequences, keep[:, :, None], axis=1)
+        last = ops.reshape(ops.take_along_axis(chosen, keep, axis=1), (-1,))
+        parents = ops.reshape(rows + ops.take_along_axis(origin, keep, axis=1), (-1,))
+        state = keras.tree.map_structure(lambda x: ops.take(x, parents, axis=0), state)
 
-        state = keras.tree.map_structure(reorder, state)
-        tokens = write_column(reorder(tokens), step, ops.reshape(chosen, (-1,)))
-        finished = ops.take_along_axis(finished, origin, axis=1)
-        lengths = ops.take_along_axis(lengths, origin, axis=1) + ops.cast(
-            ops.logical_not(finished), "float32"
+        penalty = length_penalty(ops.cast(step + 1, "float32"), alpha)
+        ended = ops.where(ends, scores / penalty, NONE)
+        padded = ops.where(positions[None, None, :] > step, end_token, sequences)
+        finished_scores, pick = ops.top_k(
+            ops.concatenate([finished_scores, ended], axis=1), beam_size
         )
-        finished = ops.logical_or(finished, chosen == end_token)
-        return tokens, ops.reshape(chosen, (-1,)), state, scores, finished, lengths
+        finished = ops.take_along_axis(
+            ops.concatenate([finished, padded], axis=1), pick[:, :, None], axis=1
+        )
+        return alive, last, state, alive_scores, finished, finished_scores
 
-    tokens, _, _, scores, _, lengths = ops.fori_loop(
-        0, max_length, body, (tokens, last, state, scores, finished, lengths)
+    carry = (alive, last, state, alive_scores, finished, finished_scores)
+    alive, _, _, alive_scores, finished, finished_scores = ops.fori_loop(
+        0, max_length, body, carry
     )
-    normalised = scores / length_penalty(lengths, alpha)
-    best = ops.cast(ops.argmax(normalised, axis=1), "int32")
-    tokens = ops.reshape(tokens, (batch, beam_size, max_length))
+    unfinished = alive_scores / length_penalty(float(max_length), alpha)
+    scores = ops.concatenate([finished_scores, unfinished], axis=1)
+    best = ops.cast(ops.argmax(scores, axis=1), "int32")
+    tokens = ops.concatenate([finished, alive], axis=1)
     best_tokens = ops.take_along_axis(tokens, best[:, None, None], axis=1)[:, 0]
-    return best_tokens, ops.take_along_axis(normalised, best[:, None], axis=1)[:, 0]
+    return best_tokens, ops.take_along_axis(scores, best[:, None], axis=1)[:, 0]

@@ -97,6 +97,34 @@ def test_finished_sequences_stay_finished_at_no_cost():
     assert greedy.tolist() == [[A, END, END, END]] * 2
 
 
+EARLY_ENDINGS = table(
+    6,
+    {
+        (0, START): {A: -0.1, B: -0.3},
+        (1, A): {A: -0.6},
+        (1, B): {END: -1.5},
+        (2, A): {A: -0.6},
+        (3, A): {A: -0.6, END: -0.55},
+        (4, A): {A: -0.6},
+        (5, A): {END: -0.1},
+    },
+)
+
+
+def test_sequences_that_end_early_never_crowd_out_a_longer_better_one():
+    # By summed log-probability the two early endings [B, END] (-1.8) and
+    # [A, A, A, END] (-1.85) beat the unfinished [A, A, A, A] (-1.9) at step 3;
+    # kept in the beam they would prune it. Normalised, the long one wins.
+    tokens, state = start()
+    best, score = beam_search(
+        table_step(EARLY_ENDINGS), state, tokens, END, 6, beam_size=2, alpha=2.0
+    )
+    assert np.array(best)[0].tolist() == [A, A, A, A, A, END]
+    assert float(score[0]) == pytest.approx(
+        -2.6 / float(length_penalty(6, 2.0)), abs=1e-5
+    )
+
+
 def test_ngram_blocking_prevents_repeats():
     rules = {
         (step, prev): {A: -0.1, B: -1.0, C: -2.0}
