@@ -327,7 +327,6 @@ class Translation(Task):
     def endpoints(self, model, prepared):
         decoding = prepared.assets["decoding"]
         source_vectorizer = prepared.assets["source_vectorizer"]
-        source_words = tf.constant(source_vectorizer.get_vocabulary())
         target_words = tf.constant(
             prepared.assets["target_vectorizer"].get_vocabulary()
         )
@@ -378,8 +377,9 @@ class Translation(Task):
             return {
                 "translation": join_tokens(words),
                 "score": scores,
-                "source_tokens": tf.where(
-                    source > 0, tf.gather(source_words, source), ""
+                # The words as written (rare ones too, not the unknown token).
+                "source_tokens": tf.strings.split(split_punctuation(texts)).to_tensor(
+                    ""
                 ),
                 "output_tokens": tf.where(
                     tf.logical_and(produced, is_end > 0), END_TOKEN, words
