@@ -71,9 +71,13 @@ def test_attention_heat_maps_are_logged_as_images_each_epoch(smoke):
     output, _ = smoke
     (run,) = (output / TASK / "runs").iterdir()
     # TensorFlow 2 writes images as tensor summaries of the images plugin.
-    events = EventAccumulator(str(run / "logs" / "images"), size_guidance={"tensors": 0})
+    events = EventAccumulator(
+        str(run / "logs" / "images"), size_guidance={"tensors": 0}
+    )
     events.Reload()
-    assert {"attention_0", "attention_1", "attention_2"} <= set(events.Tags()["tensors"])
+    assert {"attention_0", "attention_1", "attention_2"} <= set(
+        events.Tags()["tensors"]
+    )
     logged = events.Tensors("attention_0")
     assert [event.step for event in logged] == [0, 1]  # one map per epoch
     width, height, png = logged[-1].tensor_proto.string_val
