@@ -20,6 +20,7 @@ disturbed, as `timeit` advises), and the median too.
 """
 
 import argparse
+import functools
 import os
 import statistics
 import time
@@ -85,10 +86,14 @@ def main() -> None:
     steps = args.steps
     decoders = {
         "greedy": (
-            lambda s: eager_greedy(model, s, steps),
-            lambda s: greedy(model, s, steps),
+            functools.partial(eager_greedy, model, steps=steps),
+            functools.partial(greedy, model, steps=steps),
         ),
-        "beam 4": (lambda s: beam(model, s, steps), lambda s: beam(model, s, steps)),
+        # The same function: called eagerly, its fori_loop steps from Python.
+        "beam 4": (
+            functools.partial(beam, model, steps=steps),
+            functools.partial(beam, model, steps=steps),
+        ),
     }
     print(
         f"batch {args.batch}, {args.source_length} source tokens, {steps} steps, "

@@ -6,7 +6,9 @@ import sacrebleu
 
 
 def bleu_chrf(hypotheses: Sequence[str], references: Sequence[str]) -> dict[str, float]:
-    """Corpus BLEU (13a tokenization, cased) and chrF, both on a 0-100 scale.
+    """Corpus BLEU (13a tokenization, cased) and chrF, both on a 0-100 scale,
+    and BLEU's length ratio: hypothesis tokens over reference tokens (below 1,
+    BLEU's brevity penalty applies).
 
     References:
         Papineni et al., "BLEU: a Method for Automatic Evaluation of Machine
@@ -19,7 +21,9 @@ def bleu_chrf(hypotheses: Sequence[str], references: Sequence[str]) -> dict[str,
             f"{len(hypotheses)} hypotheses for {len(references)} references"
         )
     hypotheses, references = list(hypotheses), [list(references)]
+    bleu = sacrebleu.corpus_bleu(hypotheses, references)
     return {
-        "bleu": float(sacrebleu.corpus_bleu(hypotheses, references).score),
+        "bleu": float(bleu.score),
         "chrf": float(sacrebleu.corpus_chrf(hypotheses, references).score),
+        "length_ratio": bleu.sys_len / max(bleu.ref_len, 1),
     }
