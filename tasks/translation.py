@@ -166,10 +166,10 @@ def fit_vectorizer(
     )
 
 
-def encode_texts(vectorizer, texts) -> tf.Tensor:
-    """Raw strings -> `[batch, tokens]` int32 ids, zero-padded."""
-    ids = vectorizer(split_punctuation(texts))
-    return tf.cast(ids.to_tensor(), tf.int32)
+def encode_texts(vectorizer, spaced) -> tf.Tensor:
+    """Strings with punctuation split off (`split_punctuation`) -> `[batch,
+    tokens]` int32 ids, zero-padded."""
+    return tf.cast(vectorizer(spaced).to_tensor(), tf.int32)
 
 
 def pairs_dataset(
@@ -360,11 +360,13 @@ class Translation(Task):
             return tf.where(keep, tf.gather(target_words, tokens), "")
 
         def translate(texts):
-            tokens, scores = decode(encode_texts(source_vectorizer, texts))
+            spaced = split_punctuation(texts)
+            tokens, scores = decode(encode_texts(source_vectorizer, spaced))
             return {"translation": join_tokens(output_words(tokens)), "score": scores}
 
         def attention(texts):
-            source = encode_texts(source_vectorizer, texts)
+            spaced = split_punctuation(texts)
+            source = encode_texts(source_vectorizer, spaced)
             tokens, scores = decode(source)
             start = tf.fill(tf.shape(tokens[:, :1]), START_ID)
             weights = model.attention_weights(
@@ -378,9 +380,7 @@ class Translation(Task):
                 "translation": join_tokens(words),
                 "score": scores,
                 # The words as written (rare ones too, not the unknown token).
-                "source_tokens": tf.strings.split(split_punctuation(texts)).to_tensor(
-                    ""
-                ),
+                "source_tokens": tf.strings.split(spaced).to_tensor(""),
                 "output_tokens": tf.where(
                     tf.logical_and(produced, is_end > 0), END_TOKEN, words
                 ),
