@@ -10,8 +10,10 @@ A spec is one of
 Every source ends as pandas DataFrames with the task's canonical column names.
 """
 
+import contextlib
 import hashlib
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,10 @@ SPEC_FORMS = (
     f"a bundled dataset ({', '.join(sorted(BUILDERS))}), tfds:<name>[/<config>], "
     "or a .csv, .tsv, .txt (tab-separated) or .jsonl file"
 )
+# TFDS retries a failed download 10 times with exponential backoff (urllib3
+# `Retry(total=downloader.MAX_RETRIES, backoff_factor=0.2)`): about 200 s to
+# fail offline. This many retries still ride out a blip, and fail in ~1 s.
+DOWNLOAD_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -58,18 +64,34 @@ def parse_spec(spec: str) -> DataSpec:
     if spec.partition("/")[0] in BUILDERS:
         return DataSpec("bundled", spec)
     path = Path(spec).expanduser()
-    if path.suffix.lower() in FILE_READERS or path.exists():
-        if not path.is_file():
+    exists, is_file = _probe(path)
+    if path.suffix.lower() in FILE_READERS or exists:
+        if not is_file:
             raise UserInputError(
-                f"data file {str(path)!r} not found; pass --data with an existing file, "
-                f"or {SPEC_FORMS}"
+                f"data file {_shown(str(path))} not found; pass --data with an "
+                f"existing file, or {SPEC_FORMS}"
             )
         if path.suffix.lower() not in FILE_READERS:
             raise UserInputError(
                 f"cannot read {str(path)!r}: use a .csv, .tsv, .txt or .jsonl file"
             )
         return DataSpec("file", str(path))
-    raise UserInputError(f"unknown data {spec!r}; pass {SPEC_FORMS}")
+    raise UserInputError(f"unknown data {_shown(spec)}; pass {SPEC_FORMS}")
+
+
+def _probe(path: Path) -> tuple[bool, bool]:
+    """(exists, is a file); both False for a name the OS refuses, e.g. too long."""
+    try:
+        return path.exists(), path.is_file()
+    except OSError:
+        return False, False
+
+
+def _shown(value: str, limit: int = 80) -> str:
+    """`value` quoted for a message, cut short when long."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value):,} characters)"
 
 
 def load_splits(
@@ -98,7 +120,8 @@ def load_splits(
 
     Returns:
         `{"train": frame, "validation": frame, "test": frame}` with the canonical
-        columns, rows with missing values dropped.
+        columns. Rows of a file with an empty value (missing or blank) are
+        dropped, with a printed count per column.
     """
     if isinstance(spec, str):
         spec = parse_spec(spec)
@@ -202,7 +225,7 @@ def _split_table(frame, columns, key, source, hint) -> dict[str, pd.DataFrame]:
             )
     else:
         assignment = table[key].astype(str).map(hash_split)
-    table = table.assign(_split=assignment.values).dropna()
+    table = _drop_empty(table.assign(_split=assignment.values), columns, source)
     return {
         split: table[table["_split"] == split]
         .drop(columns="_split")
@@ -211,9 +234,27 @@ def _split_table(frame, columns, key, source, hint) -> dict[str, pd.DataFrame]:
     }
 
 
-def _prepared_builder(spec: DataSpec, data_dir: str | None):
-    import tensorflow_datasets as tfds
+def _drop_empty(table, columns: Mapping[str, str], source) -> pd.DataFrame:
+    """Drops rows with an empty value in `columns`, printing how many per column."""
+    empty = pd.DataFrame({name: _empty(table[name]) for name in columns})
+    rows = empty.any(axis=1)
+    if rows.any():
+        counts = empty.sum().sort_values(ascending=False, kind="stable")
+        per_column = " or ".join(
+            f"{columns[name]!r} ({count})" for name, count in counts.items() if count
+        )
+        plural = "row" if rows.sum() == 1 else "rows"
+        print(f"{source}: dropped {rows.sum()} {plural} with an empty {per_column}")
+    return table[~rows]
 
+
+def _empty(column: pd.Series) -> pd.Series:
+    """Missing values and blank (whitespace-only) strings."""
+    return column.isna() | column.astype(str).str.strip().eq("")
+
+
+def _prepared_builder(spec: DataSpec, data_dir: str | None):
+    """The builder of a bundled or TFDS spec, prepared in `data_dir`."""
     # TFDS reads TFDS_DATA_DIR once, at import; honour its value now.
     data_dir = data_dir or os.environ.get("TFDS_DATA_DIR") or None
 
@@ -223,24 +264,131 @@ def _prepared_builder(spec: DataSpec, data_dir: str | None):
         except ValueError as error:
             if isinstance(error, UserInputError):
                 raise
-            raise UserInputError(f"{spec}: {str(error).splitlines()[0]}") from None
+            raise UserInputError(f"{spec}: {_first_line(error)}") from None
     else:
-        try:
-            builder = tfds.builder(spec.name, data_dir=data_dir)
-        except (tfds.core.registered.DatasetNotFoundError, ValueError) as error:
-            raise UserInputError(
-                f"TFDS knows no dataset {spec.name!r} ({str(error).splitlines()[0]}); "
-                "check the name and config at tensorflow.org/datasets/catalog"
-            ) from None
-    try:
-        builder.download_and_prepare()
-    except Exception as error:  # TFDS raises many types; all mean "could not prepare"
-        raise UserInputError(
-            f"could not prepare {spec}: {type(error).__name__}: {error}. Without a network, "
-            "prepare it once elsewhere and copy it into TFDS_DATA_DIR "
-            f"({builder.data_dir})"
-        ) from None
+        builder = _tfds_builder(spec.name, data_dir)
+    if not builder.data_path.exists():  # as TFDS decides; is_prepared() logs
+        _prepare(builder, spec)
     return builder
+
+
+def _tfds_builder(name: str, data_dir: str | None):
+    """`tfds.builder(name)`, its errors turned into messages that name the fix."""
+    import tensorflow_datasets as tfds
+
+    try:
+        return tfds.builder(name, data_dir=data_dir)
+    except (ValueError, AssertionError) as error:  # unknown name, config or version
+        raise UserInputError(_tfds_problem(name, error)) from None
+
+
+def _tfds_problem(name: str, error: Exception) -> str:
+    """What is wrong with a TFDS name; for a bad config, the dataset's configs."""
+    import tensorflow_datasets as tfds
+    from tensorflow_datasets.core import naming
+
+    try:
+        dataset, kwargs = naming.parse_builder_name_kwargs(name)
+        builder_cls = tfds.builder_cls(str(dataset))
+    except ValueError:  # a malformed name, or DatasetNotFoundError
+        detail = f" ({_first_line(error)})" if _first_line(error) else ""
+        return (
+            f"TFDS knows no dataset {_shown(name)}{detail}; check the name and "
+            "config at tensorflow.org/datasets/catalog"
+        )
+    configs = [config.name for config in builder_cls.BUILDER_CONFIGS]
+    config = kwargs.get("config")
+    if config is None or config in configs:  # e.g. a version it does not have
+        return f"tfds:{name}: {_first_line(error)}"
+    if not configs:
+        return f"tfds:{dataset} has no configs; use --data tfds:{dataset}"
+    return (
+        f"tfds:{dataset} has no config {_shown(config)}; its configs are: "
+        f"{', '.join(configs)} (e.g. --data tfds:{dataset}/{configs[0]})"
+    )
+
+
+def _first_line(error: Exception, limit: int = 500) -> str:
+    """The first line of an error's message, cut short when long."""
+    line = (str(error).strip().splitlines() or [""])[0]
+    return line if len(line) <= limit else f"{line[:limit]}..."
+
+
+def _prepare(builder, spec: DataSpec) -> None:
+    """Downloads and prepares a dataset; on failure, removes what it created."""
+    root = Path(os.fspath(builder.data_dir_root))
+    watched = (builder.name, "downloads")
+    before = _snapshot(root, watched)
+    try:
+        with _few_download_retries():
+            builder.download_and_prepare()
+    except Exception as error:  # TFDS raises many types; all mean "could not prepare"
+        _remove_new_entries(root, before, watched)
+        cause = f"{type(error).__name__}: {_first_line(error)}"
+        if spec.kind == "bundled":
+            raise UserInputError(f"could not prepare {spec}: {cause}") from None
+        raise UserInputError(_offline_help(builder, spec, cause)) from None
+
+
+def _offline_help(builder, spec: DataSpec, cause: str) -> str:
+    """The failure, and how to bring a copy prepared elsewhere."""
+    config = builder.builder_config
+    name = f"{builder.name}/{config.name}" if config else builder.name
+    return (
+        f"could not download and prepare {spec} ({cause}). To use it here, prepare "
+        f"it on a machine with a network, with `tfds build {name}` or this same "
+        f"command, then copy the prepared folder {builder.info.full_name} from "
+        "that machine's TFDS data folder into TFDS_DATA_DIR here "
+        f"({os.fspath(builder.data_dir_root)})"
+    )
+
+
+@contextlib.contextmanager
+def _few_download_retries():
+    """Bounds TFDS's download retries to `DOWNLOAD_RETRIES` (it reads its
+    `downloader.MAX_RETRIES` on every download)."""
+    from tensorflow_datasets.core.download import downloader
+
+    saved = downloader.MAX_RETRIES
+    downloader.MAX_RETRIES = min(saved, DOWNLOAD_RETRIES)
+    try:
+        yield
+    finally:
+        downloader.MAX_RETRIES = saved
+
+
+def _snapshot(root: Path, names) -> set[Path]:
+    """`root` if it exists, and the paths at most 2 levels under `root/<name>`."""
+    found = {root} if root.exists() else set()
+    for name in names:
+        found |= _entries(root / name, depth=2)
+    return found
+
+
+def _entries(path: Path, depth: int) -> set[Path]:
+    """`path` if it exists, and the paths under it, at most `depth` levels down."""
+    if not path.exists():
+        return set()
+    found = {path}
+    if depth and path.is_dir() and not path.is_symlink():
+        for child in path.iterdir():
+            found |= _entries(child, depth - 1)
+    return found
+
+
+def _remove_new_entries(root: Path, before: set[Path], names) -> None:
+    """Removes what appeared under `root/<name>` since the `before` snapshot, and
+    `root` itself if it is new and left empty."""
+    new = _snapshot(root, names) - before - {root}
+    for path in sorted(new):
+        if path.parent in new:
+            continue  # removed with its new parent
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    if root not in before and root.is_dir() and not any(root.iterdir()):
+        root.rmdir()
 
 
 def _tfds_table(builder, split: str, columns: Mapping[str, str]) -> pd.DataFrame:

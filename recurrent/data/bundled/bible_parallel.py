@@ -36,25 +36,46 @@ PUBLIC_DOMAIN = {
 # CVS, NTB2001, BCL2016, RUC1928, BW1975, TB1974, UKRUB1962, SUV1997.
 COPYRIGHTED = set("291ijctbuz68h")
 PAIRS = {"en-es": ("4", "v"), "en-fr": ("4", "l"), "en-de": ("4", "e")}
+LANGUAGES = ("en", "es", "fr", "de")  # the language codes the pair names use
 
 
 def translation_codes(config_name: str) -> tuple[str, str]:
     """(source, target) codes of a config name: "en-es" or "<code>-<code>"."""
-    if config_name in PAIRS:
-        return PAIRS[config_name]
-    source, _, target = config_name.lower().partition("-")
+    name = config_name.lower()
+    if name in PAIRS:
+        return PAIRS[name]
+    source, dash, target = name.partition("-")
+    if not dash:
+        raise _unknown(f"{config_name!r} is not SOURCE-TARGET")
+    if source in LANGUAGES or target in LANGUAGES:
+        raise _unknown(_language_pair_problem(config_name, source, target))
     for code in (source, target):
         if code in COPYRIGHTED:
             raise UserInputError(
                 f"translation {code!r} is copyrighted; use a public-domain one"
             )
         if code not in PUBLIC_DOMAIN:
-            choices = ", ".join(f"{c} ({name})" for c, name in PUBLIC_DOMAIN.items())
-            raise UserInputError(
-                f"unknown translation {code!r} in {config_name!r}; pairs are "
-                f"{', '.join(PAIRS)} or SOURCE-TARGET codes from: {choices}"
-            )
+            raise _unknown(f"unknown translation {code!r} in {config_name!r}")
     return source, target
+
+
+def _language_pair_problem(config_name: str, source: str, target: str) -> str:
+    """What is wrong with a name that uses language codes, e.g. "en-xx"."""
+    for code in (source, target):
+        if code in PUBLIC_DOMAIN:
+            return f"{config_name!r} mixes language and translation codes"
+        if code not in LANGUAGES:
+            return f"unknown language {code!r} in {config_name!r}"
+    return f"{config_name!r} is not one of the language pairs"
+
+
+def _unknown(problem: str) -> UserInputError:
+    """`problem`, followed by the valid pairs and codes."""
+    codes = ", ".join(f"{c} ({name})" for c, name in PUBLIC_DOMAIN.items())
+    return UserInputError(
+        f"{problem}; pairs are {', '.join(PAIRS)} (language codes "
+        f"{', '.join(LANGUAGES)}) or SOURCE-TARGET translation codes from: {codes}"
+    )
 
 
 def database() -> Path:
@@ -97,8 +118,10 @@ class BibleParallel(tfds.core.GeneratorBasedBuilder):
     BUILDER_CONFIGS = [BibleParallelConfig(name=name) for name in PAIRS]
 
     def __init__(self, *, config=None, **kwargs):
-        if isinstance(config, str) and config not in PAIRS:
-            config = BibleParallelConfig(name=config)
+        if isinstance(config, str):
+            config = config.lower()
+            if config not in PAIRS:
+                config = BibleParallelConfig(name=config)
         super().__init__(config=config, **kwargs)
 
     def _info(self) -> tfds.core.DatasetInfo:

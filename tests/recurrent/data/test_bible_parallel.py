@@ -44,3 +44,27 @@ def test_pairs_by_name_or_code_and_copyrighted_translations_are_refused():
         UserInputError, match="unknown translation 'q'.*en-es, en-fr, en-de"
     ):
         translation_codes("4-q")
+
+
+def test_a_pair_of_language_codes_names_the_wrong_part(tmp_path):
+    with pytest.raises(
+        UserInputError,
+        match=r"unknown language 'xx' in 'en-xx'; pairs are en-es, en-fr, en-de "
+        r"\(language codes en, es, fr, de\) or SOURCE-TARGET translation codes "
+        r"from: 4 \(English, World English Bible\)",
+    ):
+        load_splits(
+            "bible_parallel/en-xx", COLUMNS, key="source", data_dir=str(tmp_path)
+        )
+    with pytest.raises(UserInputError, match="unknown language 'xx' in 'xx-en'"):
+        translation_codes("xx-en")
+    with pytest.raises(
+        UserInputError, match="'es-fr' is not one of the language pairs"
+    ):
+        translation_codes("es-fr")
+    with pytest.raises(UserInputError, match="'en-4' mixes language and translation"):
+        translation_codes("en-4")
+    with pytest.raises(UserInputError, match="'en' is not SOURCE-TARGET"):
+        translation_codes("en")
+    assert translation_codes("EN-FR") == ("4", "l")
+    assert not any(tmp_path.iterdir())

@@ -1,4 +1,6 @@
 import json
+import shutil
+import time
 
 import pandas as pd
 import pytest
@@ -9,6 +11,20 @@ from recurrent.data.splits import hash_split
 from recurrent.errors import UserInputError
 
 COLUMNS = {"text": "body", "label": "topic"}
+CLOSED_PORT = "http://127.0.0.1:9"  # nothing listens: every connection is refused
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Sends every HTTP(S) request to a closed port on loopback."""
+    for variable in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(variable, CLOSED_PORT)
+    for variable in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(variable, raising=False)
+
+
+def _tree(folder):
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
 
 
 def _rows(count=40):
@@ -39,6 +55,15 @@ def test_parse_spec_forms(tmp_path):
 def test_parse_spec_errors_name_the_fix(spec, message):
     with pytest.raises(UserInputError, match=message):
         parse_spec(spec)
+
+
+@pytest.mark.parametrize(
+    "suffix,message", [("", "unknown data 'xxx"), (".csv", "data file 'xxx")]
+)
+def test_a_value_too_long_for_a_path_is_unknown_data_shown_short(suffix, message):
+    with pytest.raises(UserInputError, match=message) as error:
+        parse_spec("x" * 5_000 + suffix)
+    assert "(5,00" in str(error.value) and len(str(error.value)) < 500
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl"])
@@ -134,10 +159,11 @@ def test_tfds_datasets_load_with_label_names_and_a_carved_validation_split(tmp_p
     assert not set(splits["train"]["text"]) & set(splits["validation"]["text"])
 
 
-def test_unknown_tfds_dataset_is_one_clear_error(tmp_path):
-    with pytest.raises(UserInputError, match="TFDS knows no dataset 'no_such_set_xyz'"):
+@pytest.mark.parametrize("name", ["no_such_set_xyz", "not a name", "imdb_reviews/a/b"])
+def test_unknown_tfds_dataset_is_one_clear_error(tmp_path, name):
+    with pytest.raises(UserInputError, match=f"TFDS knows no dataset '{name}'"):
         load_splits(
-            "tfds:no_such_set_xyz", {"text": "text"}, key="text", data_dir=str(tmp_path)
+            f"tfds:{name}", {"text": "text"}, key="text", data_dir=str(tmp_path)
         )
 
 
@@ -175,3 +201,101 @@ def test_headerless_lines_need_enough_fields(tmp_path):
             key="source",
             positional=True,
         )
+
+
+def test_rows_with_an_empty_value_are_dropped_and_counted_per_column(tmp_path, capsys):
+    rows = _rows()
+    rows[3]["topic"] = None
+    rows[5]["topic"] = " "
+    rows[8]["body"] = " \t "
+    path = tmp_path / "data.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    splits = load_splits(str(path), COLUMNS, key="text")
+    kept = pd.concat(splits.values())
+    assert len(kept) == 37
+    assert not kept.isin(["text number 3", "text number 5", "text number 8"]).any(
+        axis=None
+    )
+    assert capsys.readouterr().out.splitlines() == [
+        f"{path}: dropped 3 rows with an empty 'topic' (2) or 'body' (1)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "spec,message",
+    [
+        ("imdb_reviews/nope", "imdb_reviews has no config 'nope'; its configs are: "),
+        ("ted_hrlr_translate/xx_to_yy", "no config 'xx_to_yy'.* az_to_en,.* pt_to_en,"),
+        ("mnist/nope", "tfds:mnist has no configs; use --data tfds:mnist"),
+    ],
+)
+def test_a_config_tfds_does_not_have_is_answered_with_the_valid_ones(
+    tmp_path, offline, spec, message
+):
+    with pytest.raises(UserInputError, match=message):
+        load_splits(
+            f"tfds:{spec}", {"text": "text"}, key="text", data_dir=str(tmp_path)
+        )
+    assert _tree(tmp_path) == []
+
+
+def test_a_prepared_copy_in_tfds_data_dir_loads_with_no_network(
+    tmp_path, monkeypatch, offline
+):
+    elsewhere, here = tmp_path / "elsewhere", tmp_path / "here"
+    TinyReviews(data_dir=str(elsewhere)).download_and_prepare()
+    shutil.copytree(elsewhere / "tiny_reviews" / "1.0.0", here / "tiny_reviews/1.0.0")
+    monkeypatch.setenv("TFDS_DATA_DIR", str(here))
+    before = _tree(here)
+    splits = load_splits("tfds:tiny_reviews", {"text": "text"}, key="text")
+    assert sum(len(split) for split in splits.values()) == 70
+    assert _tree(here) == before
+
+
+class TinyRemoteReviews(tfds.core.GeneratorBasedBuilder):
+    """A TFDS dataset downloaded from a closed port: preparing it always fails."""
+
+    VERSION = tfds.core.Version("1.0.0")
+
+    def _info(self):
+        return self.dataset_info_from_configs(
+            features=tfds.features.FeaturesDict({"text": tfds.features.Text()})
+        )
+
+    def _split_generators(self, dl_manager):
+        path = dl_manager.download(f"{CLOSED_PORT}/reviews.txt")
+        return {"train": self._generate_examples(path)}
+
+    def _generate_examples(self, path):
+        for i, line in enumerate(path.read_text().splitlines()):
+            yield i, {"text": line}
+
+
+def test_a_failed_download_fails_fast_says_how_to_copy_and_leaves_nothing(
+    tmp_path, offline
+):
+    earlier = {
+        "downloads/manual/notes.txt": "mine",
+        "downloads/tiny_remote_reviews/earlier.bin": "an older attempt",
+        "other_set/1.0.0/dataset_info.json": "{}",
+    }
+    for name, text in earlier.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    before = _tree(tmp_path)
+    start = time.monotonic()
+    with pytest.raises(UserInputError) as error:
+        load_splits(
+            "tfds:tiny_remote_reviews",
+            {"text": "text"},
+            key="text",
+            data_dir=str(tmp_path),
+        )
+    assert time.monotonic() - start < 10
+    message = str(error.value)
+    assert message.startswith("could not download and prepare tfds:tiny_remote_reviews")
+    assert "`tfds build tiny_remote_reviews`" in message
+    assert "prepared folder tiny_remote_reviews/1.0.0" in message
+    assert message.endswith(f"into TFDS_DATA_DIR here ({tmp_path})")
+    assert _tree(tmp_path) == before
+    assert all((tmp_path / name).read_text() == text for name, text in earlier.items())
