@@ -62,6 +62,12 @@ def fit_vocabulary(
     return vectorizer
 
 
+def known_token_counts(ids) -> tf.Tensor:
+    """`[batch]` int32 count of in-vocabulary ids in each row of `[batch, length]`
+    ids: neither padding (`PAD_ID`) nor out-of-vocabulary (`OOV_ID`)."""
+    return tf.reduce_sum(tf.cast(ids > OOV_ID, tf.int32), axis=-1)
+
+
 def split_punctuation(texts: tf.Tensor) -> tf.Tensor:
     """Puts spaces around every punctuation mark and symbol, keeping case.
 

@@ -55,8 +55,16 @@ def regular_series(frame: pd.DataFrame, time_column: str) -> pd.DataFrame:
     return regular.reset_index()
 
 
+TRAINING_GAP_ADVICE = "fill them, or raise --set max_gap"
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def fill_gaps(
-    frame: pd.DataFrame, columns: Sequence[str], limit: int, label: str
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    limit: int,
+    label: str,
+    gap_advice: str = TRAINING_GAP_ADVICE,
 ) -> pd.DataFrame:
     """Interpolates runs of at most `limit` missing values linearly in each column.
 
@@ -65,19 +73,16 @@ def fill_gaps(
         columns: numeric columns to fill.
         limit: longest run of missing values that is interpolated.
         label: column that names rows in the error (e.g. the time column).
+        gap_advice: what the error on a longer gap tells the user to do
+            (training can raise max_gap; predict can only fill the file).
 
     Raises:
-        UserInputError: a longer gap, naming its rows, or a non-numeric value.
+        UserInputError: a longer gap, naming its rows; a non-numeric value; or
+            a value that is not finite or beyond float32's range, naming its row.
     """
     filled = frame.copy()
     for column in columns:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = values.isna() & frame[column].notna()
-        if bad.any():
-            row = frame.loc[bad.idxmax(), label]
-            raise UserInputError(
-                f"column {column!r} holds a non-number at {row}; fix the value"
-            )
+        values = _numbers(frame, column, label)
         missing = values.isna()
         runs = (missing != missing.shift()).cumsum()[missing]
         for _, run in runs.groupby(runs):
@@ -88,25 +93,71 @@ def fill_gaps(
                 )
                 raise UserInputError(
                     f"column {column!r} misses {len(run)} values in a row ({first} to {last}), "
-                    f"more than max_gap={limit}; fill them, or raise --set max_gap"
+                    f"more than max_gap={limit}; {gap_advice}"
                 )
         filled[column] = values.interpolate(limit_direction="both").astype("float32")
     return filled
+
+
+def _numbers(frame: pd.DataFrame, column: str, label: str) -> pd.Series:
+    """A column as float64, missing values as NaN; refuses text, infinities and
+    values float32 cannot hold (the model computes in float32)."""
+    values = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    problems = {
+        "a non-number": values.isna() & frame[column].notna(),
+        "a non-finite value": np.isinf(values),
+        f"a value beyond float32's range (±{FLOAT32_MAX:.4g})": values.abs()
+        > FLOAT32_MAX,
+    }
+    for problem, bad in problems.items():
+        if bad.any():
+            where = bad.idxmax()
+            raise UserInputError(
+                f"column {column!r} holds {problem} at {frame.loc[where, label]} "
+                f"({frame.loc[where, column]}); fix the value"
+            )
+    return values
 
 
 def chronological_split(
     frame: pd.DataFrame, validation: float = 0.15, test: float = 0.15
 ) -> dict[str, pd.DataFrame]:
     """Cuts a time-ordered table into consecutive train, validation and test parts."""
-    size = len(frame)
-    train_end = int(round(size * (1.0 - validation - test)))
-    validation_end = int(round(size * (1.0 - test)))
-    bounds = {"train": (0, train_end), "validation": (train_end, validation_end)}
-    bounds["test"] = (validation_end, size)
+    bounds = _split_bounds(len(frame), validation, test)
     return {
         split: frame.iloc[start:stop].reset_index(drop=True)
         for split, (start, stop) in bounds.items()
     }
+
+
+def _split_bounds(
+    size: int, validation: float, test: float
+) -> dict[str, tuple[int, int]]:
+    train_end = int(round(size * (1.0 - validation - test)))
+    validation_end = int(round(size * (1.0 - test)))
+    return {
+        "train": (0, train_end),
+        "validation": (train_end, validation_end),
+        "test": (validation_end, size),
+    }
+
+
+def minimum_length(part: int, validation: float, test: float) -> int:
+    """Fewest steps from which on every chronological split has `part` steps or more.
+
+    Rounding makes part sizes step unevenly, so this searches down from a
+    length that surely suffices rather than up to the first that happens to.
+    """
+
+    def enough(size: int) -> bool:
+        bounds = _split_bounds(size, validation, test).values()
+        return min(stop - start for start, stop in bounds) >= part
+
+    smallest_fraction = min(validation, test, 1.0 - validation - test)
+    size = int(np.ceil((part + 1) / smallest_fraction)) + 1
+    while size > part and enough(size - 1):
+        size -= 1
+    return size
 
 
 def calendar_features(times: pd.Series) -> pd.DataFrame:
@@ -131,14 +182,54 @@ class Scaler:
 
     @classmethod
     def fit(cls, values: np.ndarray) -> "Scaler":
-        std = values.std(axis=0)
+        """Mean and standard deviation of each column, computed in float64 (float32
+        squares overflow for values of order 1e20 and more)."""
+        wide = np.asarray(values, "float64")
+        std = wide.std(axis=0).astype("float32")
         return cls(
-            values.mean(axis=0).astype("float32"),
+            wide.mean(axis=0).astype("float32"),
             np.where(std > 0, std, 1.0).astype("float32"),
         )
 
     def transform(self, values):
         return (values - self.mean) / self.std
+
+    def scale(
+        self,
+        frame: pd.DataFrame,
+        columns: Sequence[str],
+        label: str,
+        bound: float = np.inf,
+    ) -> np.ndarray:
+        """`transform` of `frame[columns]` in float32, refusing wild values.
+
+        Args:
+            frame: rows to scale.
+            columns: the fitted columns, in order.
+            label: column that names rows in the error (e.g. the time column).
+            bound: largest scaled magnitude accepted, in standard deviations.
+
+        Raises:
+            UserInputError: a scaled value that is not finite in float32 or
+                beyond `bound`, naming its column and row.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = self.transform(frame[list(columns)].to_numpy("float32"))
+        bad = ~(np.isfinite(scaled) & (np.abs(scaled) <= bound))
+        if bad.any():
+            row, index = np.argwhere(bad)[0]
+            value, where = frame[columns[index]].iloc[row], frame[label].iloc[row]
+            problem = (
+                "too far from its training mean to standardise in float32"
+                if not np.isfinite(scaled[row, index])
+                else f"more than {bound:g} training standard deviations from its "
+                f"training mean {self.mean[index]:.4g} (std {self.std[index]:.4g})"
+            )
+            raise UserInputError(
+                f"column {columns[index]!r} holds {value:g} at {where}, {problem}; "
+                "fix the value, or rescale the column"
+            )
+        return scaled
 
     def inverse(self, values, column: int):
         """Back to raw units for one column (e.g. the target)."""

@@ -26,7 +26,10 @@ def filter_logits(logits, top_k: int = 0, top_p: float = 1.0):
             ops.concatenate([ops.ones_like(mass[..., :1]), mass[..., :-1]], -1) < top_p
         )
         keep = ops.logical_or(keep, ops.arange(ops.shape(mass)[-1])[None, :] == 0)
-        threshold = ops.min(ops.where(keep, ordered, 1e9), axis=-1, keepdims=True)
+        # `initial`: Keras refuses the min of an empty batch without one.
+        threshold = ops.min(
+            ops.where(keep, ordered, 1e9), axis=-1, keepdims=True, initial=1e9
+        )
         logits = ops.where(logits < threshold, -1e9, logits)
     return logits
 

@@ -1,10 +1,48 @@
 """An encoder-decoder with attention over token sequences, ready for the decoders."""
 
+import functools
+
 import keras
 from keras import ops
 
 from recurrent.layers.decoder import AttentionDecoder, StateBridge
 from recurrent.layers.recurrent import RecurrentEncoder, state_count
+
+
+def at_least_one_step(source):
+    """`[batch, source]` ids with one padding column added when there are none.
+
+    Recurrent layers cannot run zero steps. A padding column is masked
+    everywhere, so the row reads as nothing: initial encoder states, a memory
+    attended with weights 0 (`masked_softmax`), hence a zero context.
+    """
+    missing = ops.maximum(1 - ops.shape(source)[1], 0)
+    return ops.pad(source, [[0, 0], [0, missing]])
+
+
+def one_row_if_empty(method):
+    """Runs `method(self, *args)` on one added padding row when the batch is
+    known to be 0, and returns its outputs with that row dropped.
+
+    Keras' TensorFlow `ops.add` mistakes an operand of static shape `[0, n]`
+    for a bias (it drops dimensions <= 1) and calls `BiasAdd`, which fails:
+    every recurrent cell breaks on a batch known to be empty (eager, or traced
+    from a constant). An empty batch of unknown size (a serving signature)
+    takes the plain path.
+    """
+
+    def pad_row(x):
+        return ops.pad(x, [[0, 1]] + [[0, 0]] * (len(x.shape) - 1))
+
+    @functools.wraps(method)
+    def wrapped(self, *args):
+        args = keras.tree.map_structure(ops.convert_to_tensor, args)
+        if keras.tree.flatten(args)[0].shape[0] != 0:
+            return method(self, *args)
+        outputs = method(self, *keras.tree.map_structure(pad_row, args))
+        return keras.tree.map_structure(lambda x: x[:0], outputs)
+
+    return wrapped
 
 
 @keras.saving.register_keras_serializable(package="recurrent")
@@ -22,7 +60,9 @@ class Seq2Seq(keras.Model):
     next-token logits `[batch, steps, target_vocabulary_size]`. Decoding uses
     `encode` and `decode_step`, which fit every algorithm of
     `recurrent.decoding`; the memory travels in the decoder state, so beam
-    search reorders it with the rest.
+    search reorders it with the rest. Decoding takes any batch, an empty one
+    included, and any source, one of no tokens or all padding included: such
+    a row is decoded from the encoder's initial states and a zero context.
 
     Args:
         source_vocabulary_size: source ids, 0 being padding.
@@ -143,6 +183,7 @@ class Seq2Seq(keras.Model):
         self.built = True
 
     def _encode(self, source, training=None):
+        source = at_least_one_step(source)
         mask = ops.not_equal(source, 0)
         embedded = self.source_dropout(self.source_embedding(source), training=training)
         memory, states = self.encoder(embedded, mask=mask, training=training)
@@ -159,6 +200,7 @@ class Seq2Seq(keras.Model):
         )
         return logits
 
+    @one_row_if_empty
     def encode(self, source):
         """The decoding state after reading `source` `[batch, source]` int ids.
 
@@ -175,6 +217,7 @@ class Seq2Seq(keras.Model):
             "memory_mask": mask,
         }
 
+    @one_row_if_empty
     def decode_step(self, tokens, state):
         """`step_fn` of `recurrent.decoding`: `[n]` tokens -> (`[n, vocab]` log-probs, state)."""
         logits, decoder_state, _ = self.decoder.step(
@@ -182,17 +225,19 @@ class Seq2Seq(keras.Model):
         )
         return ops.log_softmax(logits, axis=-1), {**state, "decoder": decoder_state}
 
+    @one_row_if_empty
     def attention_weights(self, source, target_in):
         """Attention weights `[batch, steps, source]` of the decoder fed `target_in`.
 
         Fed a decoded sequence (behind the start token), these are the weights
-        the decoder used while producing it.
+        the decoder used while producing it. They are 0 on padding, so a row
+        with no source token has weights 0 everywhere.
         """
         memory, mask, states = self._encode(source, training=False)
         _, weights = self.decoder(
             target_in, memory, memory_mask=mask, initial_states=states
         )
-        return weights
+        return weights[:, :, : ops.shape(source)[1]]
 
     def get_config(self):
         config = super().get_config()

@@ -7,6 +7,7 @@ from recurrent.data.windows import (
     calendar_features,
     chronological_split,
     fill_gaps,
+    minimum_length,
     regular_series,
     windows,
 )
@@ -37,6 +38,42 @@ def test_text_in_a_numeric_column_is_an_error():
         fill_gaps(_frame([1.0, "n/a", 3.0]), ["value"], 2, "time")
 
 
+@pytest.mark.parametrize(
+    "value,problem",
+    [
+        (np.inf, "a non-finite value"),
+        (-np.inf, "a non-finite value"),
+        (float("1e309"), "a non-finite value"),
+        ("inf", "a non-finite value"),
+        (1e39, "a value beyond float32's range"),
+        (-4e38, "a value beyond float32's range"),
+    ],
+    ids=["inf", "-inf", "1e309", "text inf", "1e39", "-4e38"],
+)
+def test_values_the_model_cannot_compute_with_are_refused_naming_column_and_row(
+    value, problem
+):
+    with pytest.raises(
+        UserInputError,
+        match=rf"column 'value' holds {problem}.* at 2001-01-01 02:00:00 ",
+    ):
+        fill_gaps(_frame([1.0, 2.0, value, 4.0]), ["value"], 2, "time")
+
+
+def test_the_largest_float32_values_are_accepted():
+    top = float(np.finfo(np.float32).max)
+    filled = fill_gaps(_frame([top, -top]), ["value"], 2, "time")
+    assert np.isfinite(filled["value"]).all()
+
+
+def test_a_long_gap_error_ends_with_the_advice_of_its_caller():
+    frame = _frame([1.0, np.nan, np.nan, np.nan, 5.0])
+    with pytest.raises(UserInputError, match=r"max_gap=2; raise --set max_gap$"):
+        fill_gaps(frame, ["value"], 2, "time", gap_advice="raise --set max_gap")
+    with pytest.raises(UserInputError, match=r"max_gap=2; fill them in recent.csv$"):
+        fill_gaps(frame, ["value"], 2, "time", gap_advice="fill them in recent.csv")
+
+
 def test_chronological_split_keeps_time_order_and_covers_every_row():
     frame = _frame(np.arange(100.0))
     splits = chronological_split(frame, validation=0.2, test=0.1)
@@ -51,6 +88,51 @@ def test_scaler_uses_the_statistics_it_was_fitted_on():
     np.testing.assert_allclose(scaler.transform(np.array([[1.0, 10.0]])), [[0.0, 0.0]])
     assert scaler.std[1] == 1.0  # a constant column is left unscaled, not divided by 0
     assert scaler.inverse(np.array([1.0]), 0)[0] == pytest.approx(2.0)
+
+
+def test_minimum_length_is_where_every_part_starts_to_hold_enough_steps():
+    def smallest_part(size, validation, test):
+        splits = chronological_split(_frame(np.zeros(size)), validation, test)
+        return min(len(frame) for frame in splits.values())
+
+    for part, fractions in [(1, (0.15, 0.15)), (30, (0.15, 0.15)), (96, (0.1, 0.25))]:
+        needed = minimum_length(part, *fractions)
+        assert smallest_part(needed - 1, *fractions) < part
+        assert all(
+            smallest_part(size, *fractions) >= part
+            for size in range(needed, 3 * needed)
+        )
+
+
+def test_scaler_fits_huge_values_without_overflow():
+    values = np.array([[1e30], [2e30], [3e30]], "float32")
+    scaler = Scaler.fit(values)
+    assert scaler.std[0] == pytest.approx(np.std([1e30, 2e30, 3e30]), rel=1e-6)
+    scaled = scaler.scale(_frame(values[:, 0]), ["value"], "time")
+    np.testing.assert_allclose(scaled[:, 0], [-1.2247449, 0, 1.2247449], rtol=1e-6)
+
+
+def test_scale_refuses_a_column_float32_cannot_standardise():
+    frame = _frame([3e38, 3e38, -3e38])
+    scaler = Scaler.fit(frame[["value"]].to_numpy("float32"))
+    with pytest.raises(
+        UserInputError,
+        match=r"column 'value' holds -3e\+38 at 2001-01-01 02:00:00, too far from "
+        "its training mean to standardise in float32",
+    ):
+        scaler.scale(frame, ["value"], "time")
+
+
+def test_scale_refuses_values_beyond_the_bound_naming_their_row():
+    scaler = Scaler.fit(np.array([[0.0], [2.0]], "float32"))
+    frame = _frame([1.0, 101.0, 1e6, np.nan])
+    scaled = scaler.scale(frame.iloc[:2], ["value"], "time", bound=100)
+    np.testing.assert_allclose(scaled[:, 0], [0, 100])
+    for row, shown in [(2, "1e\\+06"), (3, "nan")]:
+        with pytest.raises(
+            UserInputError, match=f"holds {shown} at 2001-01-01 0{row}:00:00"
+        ):
+            scaler.scale(frame.iloc[[0, row]], ["value"], "time", bound=100)
 
 
 def test_windows_are_followed_directly_by_their_targets():

@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -201,3 +202,28 @@ def test_compiled_decoding_matches_eager():
     traced = compiled(tf.constant(tokens), {"step": tf.constant(state["step"])})
     np.testing.assert_array_equal(np.array(traced[0]), np.array(eager[0]))
     np.testing.assert_allclose(np.array(traced[1]), np.array(eager[1]), atol=1e-5)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_every_algorithm_decodes_an_empty_batch(compiled):
+    step_fn = table_step(_random_table(3))
+    generator = keras.random.SeedGenerator(5)
+
+    def decode(tokens, steps):
+        state = {"step": steps}
+        beams, scores = beam_search(step_fn, state, tokens, END, 5, 3, block_ngram=2)
+        greedy = greedy_search(step_fn, state, tokens, END, 5)
+        sampled = sample(step_fn, state, tokens, END, 5, top_p=0.9, seed=generator)
+        return beams, scores, greedy, sampled
+
+    if compiled:  # the batch size unknown until run
+        vector = tf.TensorSpec([None], tf.int32)
+        decode = tf.function(decode, input_signature=[vector, vector])
+    tokens, state = start(0)
+    beams, scores, greedy, sampled = decode(tokens, state["step"])
+    assert [tuple(x.shape) for x in (beams, scores, greedy, sampled)] == [
+        (0, 5),
+        (0,),
+        (0, 5),
+        (0, 5),
+    ]

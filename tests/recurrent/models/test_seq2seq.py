@@ -88,3 +88,61 @@ def test_compiled_beam_and_greedy_decoding_match_eager_decoding():
 def test_a_bidirectional_encoder_needs_even_units():
     with pytest.raises(ValueError, match="units must be even"):
         Seq2Seq(10, 10, units=7)
+
+
+def decode_everything(model, source):
+    """Beam search, greedy search and the attention weights of `source`."""
+    start = ops.full(ops.shape(source)[:1], 2, "int32")
+    state = model.encode(source)
+    beams, scores = beam_search(model.decode_step, state, start, 3, 4, 2)
+    greedy = greedy_search(model.decode_step, state, start, 3, 4)
+    return beams, scores, greedy, model.attention_weights(source, beams)
+
+
+# Eagerly, a source of no tokens is one padding column, and Keras warns about
+# any softmax over an axis of static size 1 (a one-token source warns too).
+ONE_COLUMN_SOFTMAX = pytest.mark.filterwarnings("ignore:You are using a softmax over")
+
+
+@ONE_COLUMN_SOFTMAX
+@pytest.mark.parametrize("options", VARIANTS[:1] + VARIANTS[2:4])
+@pytest.mark.parametrize("shape", [(0, 5), (2, 0), (0, 0)])
+def test_decoding_takes_an_empty_batch_and_sources_of_no_tokens(options, shape):
+    model = make(**options)
+    compiled = tf.function(
+        lambda source: decode_everything(model, source),
+        input_signature=[tf.TensorSpec([None, None], tf.int32)],
+    )
+    source = np.zeros(shape, "int32")
+    for beams, scores, greedy, weights in (
+        decode_everything(model, source),  # the batch size known: 0 or 2
+        compiled(tf.constant(source)),  # the batch size unknown until run
+    ):
+        batch, width = shape
+        assert tuple(beams.shape) == (batch, 4) and tuple(greedy.shape) == (batch, 4)
+        assert tuple(scores.shape) == (batch,) and np.all(np.isfinite(scores))
+        assert tuple(weights.shape) == (batch, 4, width)
+
+
+@ONE_COLUMN_SOFTMAX
+@pytest.mark.parametrize("options", VARIANTS)
+def test_an_all_padding_row_reads_as_nothing_without_nan(options):
+    model = make(**options)
+    source = np.concatenate([np.zeros((1, 5), "int32"), SOURCE[:1]])
+    state = model.encode(source)
+    log_probs, _ = model.decode_step(TARGET_IN[:2, 0], state)
+    no_tokens = model.encode(np.zeros((1, 0), "int32"))
+    nothing, _ = model.decode_step(TARGET_IN[:1, 0], no_tokens)
+    alone, _ = model.decode_step(TARGET_IN[:1, 0], model.encode(SOURCE[:1]))
+    assert np.all(np.isfinite(log_probs))
+    np.testing.assert_allclose(log_probs[:1], nothing, atol=1e-6)
+    np.testing.assert_allclose(log_probs[1:], alone, atol=1e-6)
+    weights = np.asarray(model.attention_weights(source, TARGET_IN[:2]))
+    assert np.all(weights[0] == 0) and np.all(np.isfinite(weights))
+
+    batch = {"source": source, "target_in": TARGET_IN[:2]}
+    with tf.GradientTape() as tape:
+        loss = ops.mean(ops.log_softmax(model(batch, training=True))[..., 1])
+    gradients = tape.gradient(loss, model.trainable_weights)
+    dense = [tf.convert_to_tensor(g) for g in gradients if g is not None]
+    assert all(np.all(np.isfinite(g)) for g in dense)
