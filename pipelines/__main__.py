@@ -12,7 +12,7 @@ def listing() -> str:
         "tasks (run one with: python -m pipelines.<task> [COMMAND] [options]):",
         "",
     ]
-    lines += [f"  {name:<22} {summary}" for name, summary in TASKS.items()]
+    lines += [f"  {name:<22} {info.summary}" for name, info in TASKS.items()]
     lines += [
         "",
         "commands (none: train, evaluate, export, then predict a few test inputs):",

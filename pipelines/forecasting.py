@@ -26,7 +26,6 @@ Then forecast from the latest rows of a CSV::
 """
 
 from pipelines.runner import main
-from tasks.forecasting import TASK
 
 if __name__ == "__main__":
-    main(TASK)
+    main("forecasting")

@@ -23,7 +23,6 @@ as `--data tfds:imdb_reviews`. Then use the export::
 """
 
 from pipelines.runner import main
-from tasks.text_classification import TASK
 
 if __name__ == "__main__":
-    main(TASK)
+    main("text_classification")

@@ -27,7 +27,6 @@ Other language pairs and data::
 """
 
 from pipelines.runner import main
-from tasks.translation import TASK
 
 if __name__ == "__main__":
-    main(TASK)
+    main("translation")

@@ -10,6 +10,7 @@ every task: configuration, training, TensorBoard, checkpoints and export.
 import abc
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import keras
@@ -45,16 +46,25 @@ class TaskConfig:
     TINY: ClassVar[Mapping[str, Any]] = {}
 
     def __post_init__(self):
-        at_least = {"epochs": 1, "batch_size": 1, "patience": 0, "max_batches": 0}
-        for name, lowest in at_least.items():
-            if getattr(self, name) < lowest:
-                raise UserInputError(
-                    f"{name} must be at least {lowest}, got {getattr(self, name)}"
-                )
-        if self.learning_rate <= 0 or self.clipnorm < 0:
+        self.at_least(epochs=1, batch_size=1, patience=0, max_batches=0, clipnorm=0)
+        self.require("learning_rate", self.learning_rate > 0, "positive")
+
+    def require(self, name: str, ok: bool, requirement: str) -> None:
+        """Raises an error that names the setting, its value and `requirement`."""
+        if not ok:
             raise UserInputError(
-                "learning_rate must be positive and clipnorm at least 0"
+                f"{name} must be {requirement}, got {getattr(self, name)!r}"
             )
+
+    def at_least(self, **lowest: float) -> None:
+        """Checks each named setting is at least its given value."""
+        for name, bound in lowest.items():
+            self.require(name, getattr(self, name) >= bound, f"at least {bound}")
+
+    def in_unit_interval(self, *names: str) -> None:
+        """Checks each named setting (a rate such as dropout) lies in [0, 1)."""
+        for name in names:
+            self.require(name, 0 <= getattr(self, name) < 1, "in [0, 1)")
 
     def tiny(self) -> Self:
         """A configuration small enough to run end to end in seconds."""
@@ -208,11 +218,25 @@ class Task(abc.ABC):
         return []
 
 
-def read_lines(path: str) -> list[str]:
-    """The lines of a UTF-8 text file, or a clear error if it is missing."""
-    from pathlib import Path
-
+def existing_file(path: str) -> Path:
+    """The path of an existing input file, or a clear error."""
     file = Path(path)
-    if not file.is_file():
-        raise UserInputError(f"input file {path!r} not found")
-    return file.read_text(encoding="utf-8").splitlines()
+    try:
+        found = file.is_file()
+    except OSError:  # e.g. a name too long for the file system
+        found = False
+    if not found:
+        raise UserInputError(f"input file {path[:200]!r} not found")
+    return file
+
+
+def read_lines(path: str) -> list[str]:
+    """The lines of a UTF-8 text file, or a clear error if it is missing or not UTF-8."""
+    try:
+        return existing_file(path).read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise UserInputError(
+            f"input file {path!r} is not UTF-8 text (byte "
+            f"{error.object[error.start]:#04x} at offset {error.start}); convert it, "
+            "e.g. iconv -f ENCODING -t UTF-8 FILE > NEW_FILE"
+        ) from None

@@ -24,10 +24,12 @@ from recurrent.baselines.forecasting import HoltWinters, naive, seasonal_naive
 from recurrent.choices import lookup
 from recurrent.data.sources import fingerprint, load_table, parse_spec
 from recurrent.data.windows import (
+    TRAINING_GAP_ADVICE,
     Scaler,
     calendar_features,
     chronological_split,
     fill_gaps,
+    minimum_length,
     regular_series,
     windows,
 )
@@ -50,11 +52,18 @@ from tasks.base import (
     Task,
     TaskConfig,
     batch_dataset,
+    existing_file,
     optimizer,
 )
 
 MODELS = ("many_to_one", "seq2seq")
 CALENDAR = ("hour_sin", "hour_cos")
+# The export forecasts NaN for a window holding a value further than this many
+# training standard deviations from the training mean. Real extremes lie within
+# tens of standard deviations (10 is already a one-in-1e23 Gaussian event); past
+# 1e4 the value is a unit mistake or a fill code such as 1e38 or -9.9e36, which
+# saturated recurrent units would turn into a plausible, meaningless forecast.
+OUTLIER_BOUND = 1e4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,18 +127,17 @@ class Config(TaskConfig):
         lookup(dict.fromkeys(MODELS), self.model, "model")
         lookup(dict.fromkeys(DISTRIBUTIONS), self.head, "head")
         lookup(CELLS, self.cell, "cell")
-        for name in ("lookback", "horizon", "stride", "season", "units", "layers"):
-            if getattr(self, name) < 1:
-                raise UserInputError(
-                    f"{name} must be at least 1, got {getattr(self, name)}"
-                )
-        if self.max_gap < 0 or not 0 <= self.dropout < 1:
-            raise UserInputError("max_gap must be at least 0 and dropout in [0, 1)")
-        fractions = (self.validation_fraction, self.test_fraction)
-        if min(fractions) <= 0 or sum(fractions) >= 1:
-            raise UserInputError(
-                "validation_fraction and test_fraction must be positive, sum < 1"
-            )
+        self.at_least(
+            lookback=1, horizon=1, stride=1, season=1, units=1, layers=1, max_gap=0
+        )
+        self.in_unit_interval("dropout")
+        for name in ("validation_fraction", "test_fraction"):
+            self.require(name, 0 < getattr(self, name) < 1, "in (0, 1)")
+        self.require(
+            "test_fraction",
+            self.validation_fraction + self.test_fraction < 1,
+            "less than 1 - validation_fraction (some data must be left to train)",
+        )
         levels = list(self.quantiles)
         if self.head == "quantile" and (
             levels != sorted(set(levels))
@@ -154,20 +162,53 @@ def interval_quantiles(quantiles: Sequence[float]) -> tuple[int, int]:
 
 
 def complete(
-    part: pd.DataFrame, measured: Sequence[str], settings: Mapping
+    part: pd.DataFrame,
+    measured: Sequence[str],
+    settings: Mapping,
+    gap_advice: str = TRAINING_GAP_ADVICE,
 ) -> pd.DataFrame:
     """Fills short gaps of one contiguous part and adds the calendar inputs.
 
     `settings` holds "time_column", "max_gap" and "calendar" (the export's
-    assets carry the same keys, so predict completes rows as training did).
+    assets carry the same keys, so predict completes rows as training did);
+    `gap_advice` ends the error on a gap longer than max_gap.
     """
     time_column = settings["time_column"]
     part = fill_gaps(
-        part.reset_index(drop=True), measured, settings["max_gap"], time_column
+        part.reset_index(drop=True),
+        measured,
+        settings["max_gap"],
+        time_column,
+        gap_advice,
     )
     if settings["calendar"]:
         part = pd.concat([part, calendar_features(part[time_column])], axis=1)
     return part
+
+
+def check_length(steps: int, config: Config) -> None:
+    """Refuses a series too short for one window in each of train, validation and test.
+
+    Raises:
+        UserInputError: naming the steps needed and the steps there are.
+    """
+    window = config.lookback + config.horizon
+    needed = minimum_length(window, config.validation_fraction, config.test_fraction)
+    if steps < needed:
+        raise UserInputError(
+            f"the series needs at least {needed} time steps for lookback="
+            f"{config.lookback} plus horizon={config.horizon} in each of train, "
+            f"validation and test (validation_fraction={config.validation_fraction}, "
+            f"test_fraction={config.test_fraction}), but has {steps}; use a longer "
+            "series, or smaller lookback and horizon"
+        )
+
+
+def blank_rows(values: tf.Tensor, keep: tf.Tensor) -> tf.Tensor:
+    """`values` with NaN in every row where `keep` (shaped `[batch]`) is false."""
+    rank = len(values.shape)
+    keep = tf.reshape(keep, [-1] + [1] * (rank - 1))
+    return tf.where(keep, values, tf.fill(tf.shape(values), float("nan")))
 
 
 def build_network(config: Config, features: int) -> keras.Model:
@@ -194,11 +235,11 @@ def build_network(config: Config, features: int) -> keras.Model:
 
 class Forecasting(Task):
     name = "forecasting"
-    summary = TASKS["forecasting"]
+    summary = TASKS["forecasting"].summary
     default_data = "tmy_weather"
     Config = Config
     model_assets = ("inputs", "lookback", "horizon")
-    input_help = "CSV files of recent rows (time column and features); the last `lookback` rows are used"
+    input_help = TASKS["forecasting"].input_help
 
     def prepare(self, config: Config, data: str) -> Prepared:
         measured = list(dict.fromkeys([config.target, *config.features]))
@@ -208,6 +249,7 @@ class Forecasting(Task):
             hint="Choose columns with --set target=COL time_column=COL features=A,B,C.",
         )
         series = regular_series(table, config.time_column)
+        check_length(len(series), config)
         settings = {
             "time_column": config.time_column,
             "max_gap": config.max_gap,
@@ -222,10 +264,16 @@ class Forecasting(Task):
         inputs = config.inputs
         scaler = Scaler.fit(splits["train"][inputs].to_numpy("float32"))
 
-        def dataset(frame: pd.DataFrame, shuffle: bool) -> tf.data.Dataset:
-            scaled = scaler.transform(frame[inputs].to_numpy("float32"))
+        # Every part, test included: the export refuses windows beyond the bound.
+        scaled = {
+            name: scaler.scale(frame, inputs, config.time_column, OUTLIER_BOUND)
+            for name, frame in splits.items()
+        }
+
+        def dataset(split: str, shuffle: bool) -> tf.data.Dataset:
+            values = scaled[split]
             x, y = windows(
-                scaled, scaled[:, 0], config.lookback, config.horizon, config.stride
+                values, values[:, 0], config.lookback, config.horizon, config.stride
             )
             return batch_dataset(x, y, config, shuffle)
 
@@ -237,8 +285,8 @@ class Forecasting(Task):
             )
         )
         return Prepared(
-            train=dataset(splits["train"], shuffle=True),
-            validation=dataset(splits["validation"], shuffle=False),
+            train=dataset("train", shuffle=True),
+            validation=dataset("validation", shuffle=False),
             splits=splits,
             fingerprint=fingerprint(
                 {
@@ -276,7 +324,21 @@ class Forecasting(Task):
         point = point_index(config_head, quantiles)
 
         def serve(window):
-            parameters = model((window - mean) / std, training=False)
+            """Forecasts raw windows `[batch, lookback, features]` in raw units.
+
+            A window holding NaN, an infinity or a value more than
+            `OUTLIER_BOUND` training standard deviations from the training mean
+            gets NaN in every output of its row; the model sees zeros in its
+            place, so the other rows are forecast as if they were alone.
+            """
+            scaled = (window - mean) / std
+            usable = tf.reduce_all(tf.abs(scaled) <= OUTLIER_BOUND, axis=[1, 2])
+            scaled = tf.where(usable[:, None, None], scaled, tf.zeros_like(scaled))
+            outputs = readable(model(scaled, training=False))
+            return {name: blank_rows(value, usable) for name, value in outputs.items()}
+
+        def readable(parameters):
+            """Forecast parameters in raw units, with the 80% interval."""
             forecast = parameters[..., point] * scale + shift
             outputs = {"forecast": forecast}
             if config_head == "gaussian":
@@ -375,10 +437,15 @@ class Forecasting(Task):
         return Evaluation(metrics=metrics, baselines=baselines, report=report)
 
     def read_inputs(self, values, input_file, metadata) -> list[np.ndarray]:
-        paths = [*values, *([input_file] if input_file else [])]
+        paths = [*values, *([input_file] if input_file is not None else [])]
         if not paths:
             raise UserInputError(
                 "nothing to forecast: pass CSV files of recent rows (or --input FILE)"
+            )
+        if not all(str(path).strip() for path in paths):
+            raise UserInputError(
+                "an input path is empty: pass the path of a CSV file of recent rows "
+                "(the time column and every measured input), e.g. predict recent.csv"
             )
         assets = metadata.get("assets", {})
         return [self._window_from_csv(path, assets) for path in paths]
@@ -387,7 +454,7 @@ class Forecasting(Task):
         """The last `lookback` steps of a CSV, completed as in training."""
         measured = [name for name in assets["inputs"] if name not in CALENDAR]
         table = load_table(
-            parse_spec(path),
+            parse_spec(str(existing_file(path))),
             {name: name for name in [assets["time_column"], *measured]},
             hint="It needs the time column and every measured input of the model.",
         )
@@ -396,7 +463,18 @@ class Forecasting(Task):
             raise UserInputError(
                 f"{path} spans {len(recent)} steps; the model needs the last {assets['lookback']}"
             )
-        return complete(recent, measured, assets)[assets["inputs"]].to_numpy("float32")
+        advice = (
+            f"fill them in {path} (predict takes no --set: the export keeps the "
+            "max_gap it was trained with)"
+        )
+        window = complete(recent, measured, assets, gap_advice=advice)
+        # Refused here with its row, rather than forecast as NaN by the export.
+        scaler = Scaler(
+            np.array(assets["scale_mean"], "float32"),
+            np.array(assets["scale_std"], "float32"),
+        )
+        scaler.scale(window, assets["inputs"], assets["time_column"], OUTLIER_BOUND)
+        return window[assets["inputs"]].to_numpy("float32")
 
     def format_predictions(self, inputs, outputs) -> str:
         blocks = []

@@ -20,7 +20,11 @@ from sklearn.pipeline import make_pipeline
 
 from recurrent.choices import lookup
 from recurrent.data.sources import fingerprint, load_splits
-from recurrent.data.tokenizers import fit_vocabulary, word_vectorizer
+from recurrent.data.tokenizers import (
+    fit_vocabulary,
+    known_token_counts,
+    word_vectorizer,
+)
 from recurrent.errors import UserInputError
 from recurrent.layers import (
     CELLS,
@@ -105,17 +109,17 @@ class Config(TaskConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        for name in (
-            "max_tokens",
-            "sequence_length",
-            "embedding_dim",
-            "units",
-            "layers",
-        ):
-            if getattr(self, name) < 1:
-                raise UserInputError(f"{name} must be at least 1")
-        if self.window < 1 or not 0 <= self.dropout < 1:
-            raise UserInputError("window must be at least 1 and dropout in [0, 1)")
+        self.at_least(
+            max_tokens=3,
+            sequence_length=1,
+            embedding_dim=1,
+            conv_filters=1,
+            conv_kernel_size=1,
+            units=1,
+            layers=1,
+            window=1,
+        )
+        self.in_unit_interval("dropout")
         lookup(dict.fromkeys(FRONT_ENDS), self.front_end, "front_end")
         lookup(dict.fromkeys(ENCODERS), self.encoder, "encoder")
         lookup(dict.fromkeys(POOLINGS), self.pooling, "pooling")
@@ -137,10 +141,10 @@ def tfidf_logistic_regression():
 
 class TextClassification(Task):
     name = "text_classification"
-    summary = TASKS["text_classification"]
+    summary = TASKS["text_classification"].summary
     default_data = "bbc_news"
     Config = Config
-    input_help = "texts to classify (one per argument, or one per line of --input FILE)"
+    input_help = TASKS["text_classification"].input_help
     model_assets = ("labels",)
 
     def prepare(self, config: Config, data: str) -> Prepared:
@@ -238,10 +242,17 @@ class TextClassification(Task):
         names = tf.constant(prepared.assets["labels"])
 
         def serve(texts):
-            probabilities = model(vectorizer(texts), training=False)
+            """The label and class probabilities of each text, and `known_tokens`:
+            how many of its words (of the first `sequence_length`) are in the
+            vocabulary. With 0 (an empty text, or only unknown words) the model
+            read nothing, and the label is its guess for no evidence at all.
+            """
+            tokens = vectorizer(texts)
+            probabilities = model(tokens, training=False)
             return {
                 "label": tf.gather(names, tf.argmax(probabilities, axis=-1)),
                 "probabilities": probabilities,
+                "known_tokens": known_token_counts(tokens),
             }
 
         def classes():
@@ -294,12 +305,16 @@ class TextClassification(Task):
 
     def format_predictions(self, inputs, outputs: Mapping[str, np.ndarray]) -> str:
         lines = []
-        for text, label, probabilities in zip(
-            inputs, outputs["label"], outputs["probabilities"], strict=True
+        # Exports from before `known_tokens` do not count them.
+        known = outputs.get("known_tokens", [None] * len(inputs))
+        for text, label, probabilities, count in zip(
+            inputs, outputs["label"], outputs["probabilities"], known, strict=True
         ):
             snippet = " ".join(text.split())[:70]
+            note = "  (no known words)" if count == 0 else ""
             lines.append(
-                f"{label.decode('utf-8'):>14}  p={probabilities.max():.3f}  {snippet}"
+                f"{label.decode('utf-8'):>14}  p={probabilities.max():.3f}  "
+                f"{snippet}{note}"
             )
         return "\n".join(lines)
 

@@ -107,35 +107,34 @@ class Config(TaskConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        for name, lowest in {
-            "source_vocabulary": 3,
-            "target_vocabulary": 5,
-            "max_length": 1,
-            "embedding_dim": 1,
-            "units": 2,
-            "encoder_layers": 1,
-            "window": 0,
-            "beam_size": 1,
-            "block_ngram": 0,
-        }.items():
-            if getattr(self, name) < lowest:
-                raise UserInputError(f"{name} must be at least {lowest}")
-        if not 0 <= self.dropout < 1 or self.length_penalty < 0:
-            raise UserInputError("dropout must be in [0, 1) and length_penalty >= 0")
-        if self.bidirectional and self.units % 2:
-            raise UserInputError(
-                "a bidirectional encoder halves units per direction; set an even units"
-            )
+        self.at_least(
+            source_vocabulary=3,
+            target_vocabulary=5,
+            max_length=1,
+            embedding_dim=1,
+            units=2,
+            encoder_layers=1,
+            window=0,
+            beam_size=1,
+            block_ngram=0,
+            length_penalty=0,
+        )
+        self.in_unit_interval("dropout")
+        self.require(
+            "units",
+            not (self.bidirectional and self.units % 2),
+            "even for a bidirectional encoder (each direction gets half)",
+        )
         lookup(dict.fromkeys(ATTENTIONS), self.attention, "attention")
         lookup(dict.fromkeys(SCORES), self.score, "score")
         lookup(dict.fromkeys(LOCAL_MODES), self.local_mode, "local_mode")
         lookup(dict.fromkeys(BRIDGES), self.bridge, "bridge")
         lookup(CELLS, self.cell, "cell")
 
-    @property
-    def decode_length(self) -> int:
-        """Tokens the decoder may produce, the end token included."""
-        return self.max_length + 10
+    def decode_length(self, longest_target: int) -> int:
+        """Tokens the decoder may produce, the end token included: the longest
+        training target (in tokens, at most `max_length`) and 10 more."""
+        return min(self.max_length, longest_target) + 10
 
 
 def token_counts(texts: Sequence[str]) -> np.ndarray:
@@ -172,6 +171,12 @@ def encode_texts(vectorizer, spaced) -> tf.Tensor:
     return tf.cast(vectorizer(spaced).to_tensor(), tf.int32)
 
 
+def bucket_boundaries(lengths: np.ndarray) -> list[int]:
+    """Every `BUCKET_WIDTH` tokens up to the longest of `lengths`, the pairs'
+    lengths: as many buckets as the data fills, whatever `max_length` allows."""
+    return list(range(BUCKET_WIDTH, int(lengths.max(initial=0)) + 1, BUCKET_WIDTH))
+
+
 def pairs_dataset(
     source_ids: tf.RaggedTensor,
     target_ids: tf.RaggedTensor,
@@ -180,8 +185,8 @@ def pairs_dataset(
 ) -> tf.data.Dataset:
     """Teacher-forcing batches `({"source", "target_in"}, target_out, weights)`.
 
-    Pairs of similar length are batched together (buckets of `BUCKET_WIDTH`
-    tokens), so little of each batch is padding.
+    Pairs of similar length are batched together (`bucket_boundaries`), so
+    little of each batch is padding.
     """
     dataset = tf.data.Dataset.from_tensor_slices((source_ids, target_ids))
     if shuffle:
@@ -194,11 +199,11 @@ def pairs_dataset(
         end = tf.constant([END_ID], tf.int64)
         return source, tf.concat([start, target], 0), tf.concat([target, end], 0)
 
-    boundaries = list(range(BUCKET_WIDTH, config.max_length + 1, BUCKET_WIDTH))
     # Each bucket yields full batches, then its remainder: a count known ahead.
     lengths = np.maximum(
         source_ids.row_lengths().numpy(), target_ids.row_lengths().numpy() + 1
     )
+    boundaries = bucket_boundaries(lengths)
     per_bucket = np.bincount(np.searchsorted(boundaries, lengths, side="right"))
     batches = int(np.ceil(per_bucket / config.batch_size).sum())
     dataset = dataset.map(teacher_forcing).bucket_by_sequence_length(
@@ -230,12 +235,10 @@ def copy_source_scores(test) -> dict[str, float]:
 
 class Translation(Task):
     name = "translation"
-    summary = TASKS["translation"]
+    summary = TASKS["translation"].summary
     default_data = "bible_parallel"
     Config = Config
-    input_help = (
-        "sentences to translate (one per argument, or one per line of --input FILE)"
-    )
+    input_help = TASKS["translation"].input_help
     serving_endpoint = "translate"
     figure_endpoint = "attention"
 
@@ -290,7 +293,9 @@ class Translation(Task):
                 "source_vectorizer": source_vectorizer,
                 "target_vectorizer": target_vectorizer,
                 "decoding": {
-                    "max_length": config.decode_length,
+                    "max_length": config.decode_length(
+                        int(token_counts(train["target"]).max())
+                    ),
                     "beam_size": config.beam_size,
                     "length_penalty": config.length_penalty,
                     "block_ngram": config.block_ngram,
@@ -340,9 +345,10 @@ class Translation(Task):
             return log_probs + banned, state
 
         def decode(source):
+            """`[batch, source]` ids -> (`[batch, steps]` tokens, `[batch]` scores)."""
             state = model.encode(source)
             start = tf.fill(tf.shape(source)[:1], START_ID)
-            return beam_search(
+            tokens, scores = beam_search(
                 step,
                 state,
                 start,
@@ -352,6 +358,10 @@ class Translation(Task):
                 alpha=decoding["length_penalty"],
                 block_ngram=decoding["block_ngram"],
             )
+            # A text of no words translates to nothing: the end token, score 0.
+            empty = tf.reduce_all(source == 0, axis=1)
+            tokens = tf.where(empty[:, None], END_ID, tokens)
+            return tokens, tf.where(empty, 0.0, scores)
 
         def output_words(tokens):
             """Target words of each step up to the end token; "" after it."""

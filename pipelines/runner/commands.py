@@ -1,9 +1,11 @@
 """The sub-commands: train, evaluate, predict, export, and all of them in a row."""
 
+import contextlib
 import json
 from pathlib import Path
 
 from pipelines.runner import config as configuration
+from pipelines.runner.cli import Interrupted
 from pipelines.runner.export import export as export_model
 from pipelines.runner.export import load_export, read_metadata
 from pipelines.runner.layout import Layout, checkpoint
@@ -29,9 +31,19 @@ def _config(task, args, base=None):
 
 
 def _data(task, args, fallback=None) -> str:
-    data = args.data or fallback or task.default_data
-    parse_spec(data)  # fail early on a missing file or unknown name
-    return data
+    """The data spec, checked; a file is named by its absolute path, so a run
+    and its re-export do not depend on how or where the path was typed."""
+    spec = parse_spec(args.data or fallback or task.default_data)
+    return str(Path(spec.name).resolve()) if spec.kind == "file" else str(spec)
+
+
+@contextlib.contextmanager
+def interrupted_means(message: str):
+    """Ctrl-C inside the block reports `message` (what happened to the files)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(message) from None
 
 
 def _show(evaluation) -> None:
@@ -43,7 +55,7 @@ def _export_path(task, args) -> Path:
 
 
 def _exported_predictor(task, path: Path):
-    loaded, metadata = load_export(path)
+    loaded, metadata = load_export(path, task.name)
 
     def serve(inputs):
         # Looked up on `loaded` at each call, which keeps the restored variables alive.
@@ -52,53 +64,66 @@ def _exported_predictor(task, path: Path):
     return batched(serve), metadata
 
 
-def _refuse(args, command: str, options: tuple[str, ...], why: str) -> None:
-    given = [option for option in options if getattr(args, option.strip("-"), None)]
-    if given:
-        raise UserInputError(f"{command} takes no {', '.join(given)}: {why}")
-
-
 def train(task, args):
     config = _config(task, args)
-    result = train_model(task, config, _data(task, args), _layout(task, args), args.run)
+    layout, data = _layout(task, args), _data(task, args)
+    with interrupted_means("run the same command again to resume training"):
+        result = train_model(task, config, data, layout, args.run)
     print(f"best checkpoint: {checkpoint(result.run_dir)}")
     return config, result
 
 
+def _check_assets(task, args, path: Path, exported: dict, prepared, data: str):
+    """Refuses to score an export on data or settings that change its inputs or
+    outputs (labels, window sizes...)."""
+    for name in task.model_assets:
+        if name in exported and prepared.assets.get(name) != exported[name]:
+            fix = (
+                "drop the --set or --config that changes it"
+                if args.set or args.config
+                else f"evaluate it on data with the same {name}"
+            )
+            raise UserInputError(
+                f"{path} was trained with {name}={exported[name]!r}, but {data} with "
+                f"these settings gives {prepared.assets.get(name)!r}; {fix}"
+            )
+
+
 def evaluate(task, args):
-    _refuse(args, "evaluate", ("--smoke",), "the export's own settings are used")
     path = _export_path(task, args)
     predict, metadata = _exported_predictor(task, path)
     config = _config(task, args, base=metadata.get("config"))
-    prepared = task.prepare(config, _data(task, args, metadata.get("data")))
-    exported = metadata.get("assets", {})
-    for name in task.model_assets:
-        if name in exported and prepared.assets.get(name) != exported[name]:
-            raise UserInputError(
-                f"{path} was trained with {name}={exported[name]!r}, but these settings give "
-                f"{prepared.assets.get(name)!r}; drop the --set that changes it"
-            )
+    data = _data(task, args, metadata.get("data"))
+    prepared = task.prepare(config, data)
+    _check_assets(task, args, path, metadata.get("assets", {}), prepared, data)
     print(f"evaluating {path}")
     _show(task.evaluate(predict, prepared, config))
+
+
+def _check_utf8(values) -> None:
+    """Command-line words that are not UTF-8 arrive as lone surrogates."""
+    for number, value in enumerate(values, start=1):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UserInputError(
+                f"input {number} is not valid UTF-8 text; pass UTF-8 (a file in "
+                "another encoding: iconv -f ENCODING -t UTF-8 FILE)"
+            ) from None
 
 
 def predict(task, args):
     if not args.inputs and not args.input_file:
         raise UserInputError(f"nothing to predict: pass {task.input_help}")
+    _check_utf8(args.inputs)
     path = _export_path(task, args)
-    metadata = read_metadata(path)
+    metadata = read_metadata(path, task.name)
     inputs = task.read_inputs(args.inputs, args.input_file, metadata)
     run_predictor, _ = _exported_predictor(task, path)
     print(task.format_predictions(inputs, run_predictor(inputs)))
 
 
 def export(task, args):
-    _refuse(
-        args,
-        "export",
-        ("--smoke", "--set", "--config", "--data"),
-        "it re-exports a run with the data and settings it was trained with",
-    )
     import keras
 
     layout = _layout(task, args)
@@ -116,13 +141,17 @@ def export(task, args):
 
 
 def _evaluate_and_export(task, model, prepared, config, layout, data, run_dir) -> Path:
-    predictor = in_memory_predictor(task, model, prepared)
-    evaluation = task.evaluate(predictor, prepared, config)
-    _show(evaluation)
-    figures = figure_files(task, figure_predictor(task, model, prepared), prepared)
-    path = export_model(
-        task, model, prepared, config, evaluation, layout, data, run_dir, figures
-    )
+    with interrupted_means(
+        "the export was stopped before it was complete, so nothing was published; "
+        f"run `python -m pipelines.{task.name} export` to export the trained run"
+    ):
+        predictor = in_memory_predictor(task, model, prepared)
+        evaluation = task.evaluate(predictor, prepared, config)
+        _show(evaluation)
+        figures = figure_files(task, figure_predictor(task, model, prepared), prepared)
+        path = export_model(
+            task, model, prepared, config, evaluation, layout, data, run_dir, figures
+        )
     print(f"exported {path}")
     return path
 

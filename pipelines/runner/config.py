@@ -1,6 +1,7 @@
 """Resolves a task's configuration: defaults, then --smoke, then --config FILE.toml, then --set."""
 
 import dataclasses
+import math
 import tomllib
 import typing
 from collections.abc import Iterable, Mapping
@@ -36,7 +37,12 @@ def coerce(key: str, value: Any, kind: Any) -> Any:
                 raise ValueError
             return int(value)
         if kind is float:
-            return float(value)
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(value)
+            if not math.isfinite(number):
+                raise UserInputError(f"{key} takes a finite number, got {value!r}")
+            return number
         if typing.get_origin(kind) is tuple:
             items = value if isinstance(value, list | tuple) else str(value).split(",")
             (item_kind, *_) = typing.get_args(kind)
@@ -44,6 +50,8 @@ def coerce(key: str, value: Any, kind: Any) -> Any:
                 coerce(key, item, item_kind) for item in items if str(item).strip()
             )
         return str(value)
+    except UserInputError:
+        raise
     except ValueError:
         name = getattr(kind, "__name__", str(kind))
         raise UserInputError(f"{key} takes a {name} value, got {value!r}") from None

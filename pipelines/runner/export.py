@@ -2,16 +2,20 @@
 
 Everything is written into a hidden staging folder beside the versions and
 renamed to `<task>/<version>/` only when complete, so a crash never leaves a
-half-written version behind.
+half-written version behind. A staging folder is named after the process that
+writes it (`.incomplete-<pid>-<random>`); the next export removes those whose
+process is gone.
 """
 
 import datetime
 import importlib.metadata
 import json
+import math
 import os
 import platform
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import keras
@@ -21,6 +25,8 @@ from pipelines.runner.layout import Layout
 from recurrent.errors import UserInputError
 from tasks.base import Evaluation, Prepared, Task, TaskConfig
 
+STAGING = ".incomplete-"
+UNNAMED_STALE_AFTER = 3600  # seconds; staging folders of older versions name no process
 LIBRARIES = (
     "tensorflow",
     "keras",
@@ -71,7 +77,10 @@ def export(
     `figures` (PNG bytes by name) are saved beside the model as `<name>.png`.
     """
     layout.task_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".incomplete-", dir=layout.task_dir))
+    remove_stale_staging(layout.task_dir)
+    staging = Path(
+        tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=layout.task_dir)
+    )
     try:
         write_saved_model(task, model, prepared, staging)
         model.save(staging / "model.keras")
@@ -109,7 +118,9 @@ def _publish(staging: Path, layout: Layout, metadata: dict) -> Path:
     while True:
         version = max(layout.versions(), default=0) + 1
         metadata["version"] = version
-        (staging / "metadata.json").write_text(json.dumps(metadata, indent=2))
+        (staging / "metadata.json").write_text(
+            json.dumps(finite_or_null(metadata), indent=2, allow_nan=False)
+        )
         target = layout.task_dir / str(version)
         try:
             os.rename(staging, target)
@@ -117,6 +128,47 @@ def _publish(staging: Path, layout: Layout, metadata: dict) -> Path:
         except OSError:
             if not target.exists():
                 raise  # not a lost race for the version number
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, owned by another user
+    return True
+
+
+def remove_stale_staging(task_dir: Path) -> list[Path]:
+    """Removes staging folders left by killed exports; returns what it removed.
+
+    A folder whose writing process is alive is never touched.
+    """
+    removed = []
+    for folder in task_dir.glob(f"{STAGING}*"):
+        pid = folder.name.removeprefix(STAGING).partition("-")[0]
+        if pid.isdigit():
+            stale = not _process_alive(int(pid))
+        else:
+            stale = time.time() - folder.stat().st_mtime > UNNAMED_STALE_AFTER
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    if removed:
+        print(f"removed {len(removed)} unfinished export(s) of killed processes")
+    return removed
+
+
+def finite_or_null(value):
+    """`value` with NaN and infinities replaced by None (JSON null), recursively."""
+    if isinstance(value, dict):
+        return {key: finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_null(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _is_json(value) -> bool:
@@ -127,17 +179,30 @@ def _is_json(value) -> bool:
         return False
 
 
-def read_metadata(path: Path) -> dict:
-    """The metadata.json of an export, checking the folder holds a SavedModel."""
-    if not (path / "saved_model.pb").is_file():
-        raise UserInputError(
-            f"no SavedModel at {str(path)!r}; pass an export folder to --model"
-        )
+def read_metadata(path: Path, task: str) -> dict:
+    """The metadata.json of an export of `task`, checking the folder holds one."""
     metadata_file = path / "metadata.json"
-    return json.loads(metadata_file.read_text()) if metadata_file.is_file() else {}
+    if not (path / "saved_model.pb").is_file() or not metadata_file.is_file():
+        raise UserInputError(
+            f"no export at {str(path)!r} (an export folder holds saved_model.pb and "
+            f"metadata.json); pass one of saved_models/{task}/<version> to --model"
+        )
+    try:
+        metadata = json.loads(metadata_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UserInputError(
+            f"{metadata_file} is damaged ({error}); re-export the run with "
+            f"`python -m pipelines.{task} export`"
+        ) from None
+    if metadata.get("task") != task:
+        raise UserInputError(
+            f"{str(path)!r} is an export of {metadata.get('task')!r}, not {task!r}; "
+            f"pass one of saved_models/{task}/<version> to --model"
+        )
+    return metadata
 
 
-def load_export(path: Path):
-    """Loads an exported SavedModel and its metadata."""
-    metadata = read_metadata(path)
+def load_export(path: Path, task: str):
+    """Loads an exported SavedModel of `task` and its metadata."""
+    metadata = read_metadata(path, task)
     return tf.saved_model.load(str(path)), metadata

@@ -5,15 +5,25 @@
 """
 
 import dataclasses
+import re
 from pathlib import Path
 
 from recurrent.errors import UserInputError
+
+RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 @dataclasses.dataclass(frozen=True)
 class Layout:
     output: Path
     task: str
+
+    def __post_init__(self):
+        if self.output.exists() and not self.output.is_dir():
+            raise UserInputError(
+                f"--output {str(self.output)!r} is a file; pass a folder (it is "
+                "created if missing)"
+            )
 
     @property
     def task_dir(self) -> Path:
@@ -24,6 +34,12 @@ class Layout:
         return self.task_dir / "runs"
 
     def run(self, name: str) -> Path:
+        """The folder of run `name`: a plain folder name inside the runs folder."""
+        if not RUN_NAME.fullmatch(name) or len(name) > 128:
+            raise UserInputError(
+                f"--run takes a plain folder name (letters, digits, '.', '_', '-'; "
+                f"at most 128), got {name[:200]!r}"
+            )
         return self.runs / name
 
     def versions(self) -> list[int]:

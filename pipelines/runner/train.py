@@ -1,14 +1,18 @@
 """Training with the callbacks every task gets: TensorBoard, best checkpoint,
 crash backup, early stopping; gradients are clipped by the task's optimizer.
 
-A run lives in its own folder. If it is killed, the same command resumes it
-from the last finished epoch, with the best checkpoint and the early-stopping
-count as they were; a finished run is reused rather than trained again.
+A run lives in its own folder, locked while one process trains it. If it is
+killed, the same command resumes it from the last finished epoch, with the best
+checkpoint and the early-stopping count as they were; a crash backup damaged by
+a kill during its write falls back to the previous backup, then to the best
+checkpoint. A finished run is reused rather than trained again. A loss that
+turns NaN or infinite stops training with a clear message and no export.
 """
 
 import csv
 import dataclasses
 import hashlib
+import io
 import json
 import math
 import os
@@ -17,7 +21,9 @@ from pathlib import Path
 
 import keras
 
+from pipelines.runner.backup import backup_epoch, repair_backup
 from pipelines.runner.layout import Layout, checkpoint
+from pipelines.runner.locks import RunLock
 from pipelines.runner.tensorboard import SampleSummaries, config_markdown
 from recurrent.errors import UserInputError
 from tasks.base import Prepared, Task, TaskConfig, batched
@@ -38,11 +44,27 @@ def default_run_name(task: Task, config: TaskConfig, data: str) -> str:
     return "run-" + hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
-def write_json(path: Path, value) -> None:
-    """Writes JSON whole or not at all (a temporary file, then a rename)."""
+def write_text(path: Path, text: str) -> None:
+    """Writes a file whole or not at all (a temporary file, then a rename)."""
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(value, indent=2))
+    partial.write_text(text)
     os.replace(partial, path)
+
+
+def write_json(path: Path, value) -> None:
+    """Writes JSON whole or not at all."""
+    write_text(path, json.dumps(value, indent=2))
+
+
+def run_record(task: Task, config: TaskConfig, data: str, fingerprint: str) -> dict:
+    """What identifies a run, as run.json stores it (tuples read back as lists)."""
+    record = {
+        "task": task.name,
+        "data": data,
+        "config": config.to_dict(),
+        "fingerprint": fingerprint,
+    }
+    return json.loads(json.dumps(record))
 
 
 def in_memory_predictor(
@@ -105,6 +127,40 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
         self.best, self.wait = self.resume_best, self.resume_wait
 
 
+class TrainingDiverged(UserInputError):
+    """The loss became NaN or infinite."""
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops training at the first NaN or infinite loss, as Keras'
+    `TerminateOnNaN(raise_error=True)` does, with a message that says where and
+    what to change. The crash backup keeps the last finished epoch."""
+
+    def __init__(self, learning_rate: float):
+        super().__init__()
+        self.learning_rate = learning_rate
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def _check(self, name: str, logs, where: str) -> None:
+        value = (logs or {}).get(name)
+        if value is not None and not math.isfinite(float(value)):
+            raise TrainingDiverged(
+                f"the {name.replace('_', ' ')} became {float(value)} at epoch "
+                f"{self.epoch + 1}{where}; training stopped and nothing was exported. "
+                f"Lower --set learning_rate (now {self.learning_rate:g}) or clipnorm, "
+                "or look for extreme values in the data"
+            )
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check("loss", logs, f", batch {batch + 1}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check(MONITOR, logs, "")
+
+
 def history(run_dir: Path) -> list[float]:
     """Validation losses of the epochs a run has finished so far."""
     path = run_dir / "history.csv"
@@ -116,16 +172,38 @@ def history(run_dir: Path) -> list[float]:
         ]
 
 
+def trim_history(run_dir: Path, epochs: int) -> None:
+    """Keeps the first `epochs` rows of history.csv (a kill can leave one row
+    more than the backup it resumes from)."""
+    path = run_dir / "history.csv"
+    if not path.is_file():
+        return
+    with path.open(newline="") as stream:
+        reader = csv.DictReader(stream)
+        fields, rows = reader.fieldnames, list(reader)
+    if epochs == 0 or not fields:
+        path.unlink()
+        return
+    if len(rows) <= epochs:
+        return
+    kept = io.StringIO()
+    writer = csv.DictWriter(kept, fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows[:epochs])
+    write_text(path, kept.getvalue())
+
+
 def callbacks(
     task, config, data, prepared, model, run_dir: Path
 ) -> list[keras.callbacks.Callback]:
     logs = run_dir / "logs"
     predict = in_memory_predictor(task, model, prepared)
     figure_predict = figure_predictor(task, model, prepared)
-    losses = history(run_dir) if (run_dir / "backup").is_dir() else []
+    losses = history(run_dir)
     best = min(losses, default=None)
     wait = len(losses) - 1 - losses.index(best) if losses else 0
     return [
+        StopOnNonFiniteLoss(config.learning_rate),
         keras.callbacks.BackupAndRestore(
             str(run_dir / "backup"), double_checkpoint=True
         ),
@@ -140,6 +218,33 @@ def callbacks(
             lambda: figure_files(task, figure_predict, prepared),
         ),
     ]
+
+
+def resume_epoch(run_dir: Path, model: keras.Model) -> int:
+    """Prepares a run folder for `fit` and returns the epoch to start from.
+
+    A usable crash backup is left for `BackupAndRestore` to restore (weights,
+    optimizer and epoch). Without one, the best checkpoint's weights are loaded
+    and training goes on after its epoch; with neither, it starts over.
+    """
+    backup = run_dir / "backup"
+    note = repair_backup(backup)
+    if note:
+        print(note)
+    epoch = backup_epoch(backup)
+    if epoch is not None:
+        print(f"resuming the interrupted run {run_dir} after epoch {epoch}")
+        trim_history(run_dir, epoch)
+        return 0  # BackupAndRestore sets the initial epoch
+    losses, best = history(run_dir), checkpoint(run_dir)
+    if losses and best.is_file():
+        start = losses.index(min(losses)) + 1
+        print(f"resuming {run_dir} from its best checkpoint, after epoch {start}")
+        model.load_weights(best)
+        trim_history(run_dir, start)
+        return start
+    trim_history(run_dir, 0)
+    return 0
 
 
 def _claim_run(run_dir: Path, record: dict) -> dict | None:
@@ -165,15 +270,15 @@ def train(
     run_name: str | None = None,
 ) -> TrainResult:
     """Prepares the data, trains (resuming an interrupted run), and returns the best model."""
+    run_dir = layout.run(run_name or default_run_name(task, config, data))
+    with RunLock(run_dir):
+        return _train_locked(task, config, data, layout, run_dir)
+
+
+def _train_locked(task, config, data, layout: Layout, run_dir: Path) -> TrainResult:
     keras.utils.set_random_seed(config.seed)
     prepared = task.prepare(config, data)
-    run_dir = layout.run(run_name or default_run_name(task, config, data))
-    record = {
-        "task": task.name,
-        "data": data,
-        "config": config.to_dict(),
-        "fingerprint": prepared.fingerprint,
-    }
+    record = run_record(task, config, data, prepared.fingerprint)
     previous = _claim_run(run_dir, record)
     best = checkpoint(run_dir)
     if previous and previous.get("finished") and best.is_file():
@@ -181,21 +286,23 @@ def train(
             f"{run_dir} has finished; using its best checkpoint (--run NEW trains anew)"
         )
         return TrainResult(keras.saving.load_model(best), prepared, run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / "run.json", record | {"finished": False})
     model = task.build_model(config, prepared)
-    if (run_dir / "backup").is_dir():
-        print(f"resuming the interrupted run {run_dir}")
+    initial_epoch = resume_epoch(run_dir, model)
     print(f"training; watch it with: tensorboard --logdir {layout.runs}")
     model.fit(
         prepared.train,
         validation_data=prepared.validation,
         epochs=config.epochs,
+        initial_epoch=initial_epoch,
         callbacks=callbacks(task, config, data, prepared, model, run_dir),
         shuffle=False,  # the task's dataset is shuffled already
         verbose=1 if sys.stdout.isatty() else 2,  # one line per epoch in logs
     )
+    if not best.is_file():
+        raise UserInputError(
+            f"{run_dir} ended without a finite validation loss, so it has no "
+            "checkpoint; check the data and settings"
+        )
     write_json(run_dir / "run.json", record | {"finished": True})
-    if best.is_file():
-        model = keras.saving.load_model(best)
-    return TrainResult(model=model, prepared=prepared, run_dir=run_dir)
+    return TrainResult(keras.saving.load_model(best), prepared, run_dir)

@@ -72,7 +72,10 @@ def test_evaluating_an_export_with_other_window_sizes_is_refused(smoke):
         TASK, "evaluate", "--set", "lookback=12", output=output, check=False
     )
     assert result.returncode == 2
-    assert "was trained with lookback=24, but these settings give 12" in result.stderr
+    assert (
+        "was trained with lookback=24, but tmy_weather with these settings gives 12; "
+        "drop the --set or --config that changes it" in result.stderr
+    )
 
 
 def _series(hours: int) -> pd.DataFrame:

@@ -15,10 +15,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from tests.pipelines.pipeline_process import (
     PROJECT,
-    command,
-    environment,
     run_pipeline,
     run_without_project,
+    start_pipeline,
 )
 
 TASK = "text_classification"
@@ -139,6 +138,12 @@ def test_predict_evaluate_and_export_commands_use_the_latest_export_and_run(
         (["evaluate", "--smoke"], "evaluate takes no --smoke"),
         (["export", "--set", "units=4"], "export takes no --set"),
         (["export"], "no checkpoint of text_classification run (latest)"),
+        (["train", "--set", "dropout=1.5"], "dropout must be in [0, 1), got 1.5"),
+        (["train", "--run", "../../x"], "--run takes a plain folder name"),
+        (["train", "--set", "learning_rate=nan"], "learning_rate takes a finite"),
+        (["--set", "units=4", "train", "--model", "m"], "train takes no --model"),
+        (["predict", "--set", "units=4", "Hello"], "predict takes no --set"),
+        (["predict", "--model", "nowhere", "Hello"], "no export at 'nowhere'"),
     ],
 )
 def test_user_errors_end_in_one_message_and_a_nonzero_exit(args, message, tmp_path):
@@ -146,46 +151,73 @@ def test_user_errors_end_in_one_message_and_a_nonzero_exit(args, message, tmp_pa
     assert result.returncode == 2
     assert f"error: {message}" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-
-
-def test_a_run_killed_after_its_first_epoch_resumes_from_the_second(tmp_path):
-    args = ["train", "--smoke", "--set", "epochs=6", "patience=10", "max_batches=20"]
-    log = tmp_path / "killed.log"
-    with log.open("w") as stream:
-        process = subprocess.Popen(
-            command(TASK, *args, output=tmp_path),
-            cwd=PROJECT,
-            env=environment(),
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 300
-        while not list(tmp_path.glob(f"{TASK}/runs/*/backup/training_metadata.json")):
-            assert process.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "no backup after five minutes"
-            time.sleep(0.02)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-    assert "Epoch 1/6" in log.read_text()
-
-    resumed = run_pipeline(TASK, *args, output=tmp_path)
-    assert "resuming the interrupted run" in resumed.stdout
-    epochs = [int(epoch) for epoch in re.findall(r"Epoch (\d+)/6", resumed.stdout)]
-    assert epochs[0] >= 2, resumed.stdout
-    assert epochs[-1] == 6
-
-    (run_dir,) = (tmp_path / TASK / "runs").iterdir()
-    again = run_pipeline(TASK, *args, output=tmp_path)
-    assert "has finished; using its best checkpoint" in again.stdout
-    assert "Epoch" not in again.stdout
-
-    other = run_pipeline(
-        TASK, *args, "units=4", "--run", run_dir.name, output=tmp_path, check=False
+    assert not (tmp_path / TASK / "runs").exists() or not any(
+        (tmp_path / TASK / "runs").iterdir()
     )
-    assert other.returncode == 2
+
+
+def test_an_output_that_is_a_file_gets_one_message(tmp_path):
+    (tmp_path / "file").write_text("")
+    result = run_pipeline(
+        TASK, "train", "--smoke", output=tmp_path / "file", check=False
+    )
+    assert result.returncode == 2
     assert (
-        "holds a run with other data or settings; pass a new --run NAME" in other.stderr
+        "is a file; pass a folder" in result.stderr and "Traceback" not in result.stderr
     )
+
+
+def test_a_non_utf8_input_file_gets_one_message(smoke, tmp_path):
+    output, _ = smoke
+    inputs = tmp_path / "latin1.txt"
+    inputs.write_bytes("Café prices rose\n".encode("latin-1"))
+    result = run_pipeline(
+        TASK, "predict", "--input", str(inputs), output=output, check=False
+    )
+    assert result.returncode == 2
+    assert "is not UTF-8 text (byte 0xe9 at offset 3)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_evaluating_on_data_with_other_labels_names_the_labels(smoke, tmp_path):
+    output, _ = smoke
+    rows = [{"text": f"words number {i}", "label": f"topic{i % 3}"} for i in range(60)]
+    data = tmp_path / "other.csv"
+    pd.DataFrame(rows).to_csv(data, index=False)
+    result = run_pipeline(
+        TASK, "evaluate", "--data", str(data), output=output, check=False
+    )
+    assert result.returncode == 2
+    assert "was trained with labels=" in result.stderr
+    assert "evaluate it on data with the same labels" in result.stderr
+    assert "--set" not in result.stderr
+
+
+def test_killed_and_interrupted_exports_leave_nothing_behind(smoke, tmp_path):
+    output, _ = smoke
+    task_dir = output / TASK
+    versions = sorted(path.name for path in task_dir.iterdir())
+
+    def export_until_staging(signal_number, log):
+        left = set(task_dir.glob(".incomplete-*"))
+        process = start_pipeline(TASK, "export", output=output, log=log)
+        deadline = time.monotonic() + 300
+        while not set(task_dir.glob(".incomplete-*")) - left:
+            assert process.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        process.send_signal(signal_number)
+        return process.wait()
+
+    export_until_staging(signal.SIGKILL, tmp_path / "killed.log")
+    assert list(task_dir.glob(".incomplete-*"))  # what a kill leaves
+    interrupted = tmp_path / "interrupted.log"
+    assert export_until_staging(signal.SIGINT, interrupted) == 130
+    log = interrupted.read_text()
+    assert "removed 1 unfinished export(s) of killed processes" in log
+    assert "interrupted: the export was stopped before it was complete" in log
+    assert "resume training" not in log
+    assert sorted(path.name for path in task_dir.iterdir()) == versions
 
 
 def test_a_user_csv_trains_through_data(tmp_path):

@@ -89,3 +89,25 @@ def test_predict_subcommand_translates_with_the_latest_export(smoke):
     result = run_pipeline(TASK, "predict", "Jesus wept.", output=output)
     assert result.stdout.splitlines()[-2:][0] == "Jesus wept."
     assert result.stdout.splitlines()[-1].startswith("  => ")
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_an_export_of_another_task_is_refused_with_one_message(smoke, command):
+    output, _ = smoke
+    export = output / TASK / "1"
+    inputs = ["Hello"] if command == "predict" else []
+    result = run_pipeline(
+        "text_classification",
+        command,
+        "--model",
+        str(export),
+        *inputs,
+        output=output,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert (
+        f"error: {str(export)!r} is an export of 'translation', not "
+        "'text_classification'" in result.stderr
+    )
+    assert "Traceback" not in result.stderr

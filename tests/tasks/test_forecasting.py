@@ -1,6 +1,7 @@
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow as tf
 
@@ -102,3 +103,122 @@ def test_export_takes_raw_windows_and_returns_raw_units_with_intervals(
     np.testing.assert_allclose(exported["forecast"], expected, rtol=1e-4, atol=1e-4)
     assert (np.array(exported["lower"]) <= np.array(exported["forecast"]) + 1e-5).all()
     assert (np.array(exported["upper"]) >= np.array(exported["forecast"]) - 1e-5).all()
+
+
+def _write_series(path, hours: int, **changes) -> str:
+    """A CSV of an hourly series `load` with a daily cycle; `changes` maps a row
+    to the text written in its `load` cell."""
+    time = pd.date_range("2020-01-01", periods=hours, freq="h")
+    load = 50 + 10 * np.sin(2 * np.pi * np.arange(hours) / 24)
+    frame = pd.DataFrame({"time": time.astype(str), "load": load.astype(object)})
+    for row, text in changes.items():
+        frame.loc[int(row.removeprefix("row")), "load"] = text
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+USER_CSV = dataclasses.replace(TINY, target="load", features=("load",))
+
+
+@pytest.mark.parametrize("hours", [1, 198])
+def test_a_series_too_short_for_every_split_names_the_steps_it_needs(tmp_path, hours):
+    data = _write_series(tmp_path / "short.csv", hours)
+    with pytest.raises(
+        UserInputError,
+        match=rf"needs at least 199 time steps for lookback=24 plus horizon=6 in "
+        rf"each of train, validation and test \(validation_fraction=0.15, "
+        rf"test_fraction=0.15\), but has {hours};",
+    ):
+        TASK.prepare(USER_CSV, data)
+
+
+def test_the_shortest_series_accepted_prepares(tmp_path):
+    prepared = TASK.prepare(USER_CSV, _write_series(tmp_path / "199.csv", 199))
+    assert min(len(part) for part in prepared.splits.values()) == 30
+
+
+@pytest.mark.parametrize("text", ["inf", "-inf", "1e309", "1e39"])
+def test_a_value_float32_cannot_hold_in_a_csv_names_its_column_and_time(tmp_path, text):
+    data = _write_series(tmp_path / "bad.csv", 400, row250=text)
+    with pytest.raises(
+        UserInputError, match=r"column 'load' holds .* at 2020-01-11 10:00:00 "
+    ):
+        TASK.prepare(USER_CSV, data)
+
+
+def test_a_series_of_huge_values_trains_on_finite_scaled_windows(tmp_path):
+    data = tmp_path / "huge.csv"
+    frame = pd.read_csv(_write_series(data, 400))
+    frame.assign(load=frame["load"] * 1e30).to_csv(data, index=False)
+    prepared = TASK.prepare(USER_CSV, str(data))
+    assert 1e29 < prepared.assets["scale_std"][0] < 1e31
+    x, y = next(iter(prepared.train))
+    assert np.isfinite(x).all() and np.isfinite(y).all()
+    assert np.abs(x).max() > 0.5  # standardised, not squashed to zero
+
+
+def test_a_test_value_far_outside_the_training_spread_is_refused(tmp_path):
+    data = _write_series(tmp_path / "spike.csv", 400, row390="1e9")
+    with pytest.raises(
+        UserInputError,
+        match=r"column 'load' holds 1e\+09 at 2020-01-17 06:00:00, more than 10000 "
+        "training standard deviations from its training mean",
+    ):
+        TASK.prepare(USER_CSV, data)
+
+
+@pytest.mark.parametrize("head", ["gaussian", "quantile"])
+def test_the_export_answers_nan_in_exactly_the_rows_holding_bad_values(
+    prepared, head, tmp_path
+):
+    config = dataclasses.replace(TINY, head=head)
+    model = TASK.build_model(config, prepared)
+    prepared = dataclasses.replace(prepared, assets={**prepared.assets, "head": head})
+    write_saved_model(TASK, model, prepared, tmp_path)
+    loaded = tf.saved_model.load(str(tmp_path))
+    good = np.stack(TASK.sample_inputs(prepared, count=5))
+    batch = good.copy()
+    batch[1, 3, 2] = np.inf
+    batch[2, -1, 0] = 1e38
+    batch[3, 0, 1] = np.nan
+    outputs = {name: np.array(value) for name, value in loaded.serve(batch).items()}
+    for row in (0, 4):
+        alone = loaded.serve(tf.constant(good[row : row + 1]))
+        for name, value in alone.items():
+            np.testing.assert_array_equal(outputs[name][row], np.array(value)[0])
+            assert np.isfinite(outputs[name][row]).all()
+    for name, value in outputs.items():
+        assert np.isnan(value[1:4]).all(), name
+
+
+def test_predict_refuses_an_empty_path(prepared):
+    with pytest.raises(UserInputError, match="an input path is empty: pass the path"):
+        TASK.read_inputs([""], None, {"assets": prepared.assets})
+
+
+def test_predict_says_to_fill_a_long_gap_in_its_file(prepared, tmp_path):
+    recent = prepared.splits["test"].tail(TINY.lookback).copy()
+    recent.loc[recent.index[5:15], "pressure"] = np.nan
+    path = tmp_path / "recent.csv"
+    recent.to_csv(path, index=False)
+    with pytest.raises(UserInputError) as raised:
+        TASK.read_inputs([str(path)], None, {"assets": prepared.assets})
+    message = str(raised.value)
+    assert "column 'pressure' misses 10 values in a row" in message
+    assert f"fill them in {path} (predict takes no --set" in message
+    assert "raise --set max_gap" not in message
+
+
+def test_predict_refuses_a_window_the_export_would_answer_with_nan(prepared, tmp_path):
+    recent = prepared.splits["test"].tail(TINY.lookback).copy()
+    recent.loc[recent.index[-1], "pressure"] = 1e12
+    path = tmp_path / "recent.csv"
+    recent.to_csv(path, index=False)
+    with pytest.raises(UserInputError, match="column 'pressure' holds 1e\\+12 at"):
+        TASK.read_inputs([str(path)], None, {"assets": prepared.assets})
+
+
+def test_predict_names_a_missing_input_file_as_an_input(prepared, tmp_path):
+    missing = str(tmp_path / "recent.csv")
+    with pytest.raises(UserInputError, match="input file .*recent.csv' not found"):
+        TASK.read_inputs([missing], None, {"assets": prepared.assets})

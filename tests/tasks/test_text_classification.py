@@ -98,3 +98,24 @@ def test_export_reloads_and_matches_the_in_memory_model(prepared, tmp_path):
 def test_predict_input_must_not_be_empty():
     with pytest.raises(UserInputError, match="nothing to classify"):
         TASK.read_inputs(["", "  "])
+
+
+def test_known_tokens_tells_a_prediction_made_from_no_known_word(prepared, tmp_path):
+    model = TASK.build_model(TINY, prepared)
+    write_saved_model(TASK, model, prepared, tmp_path)
+    loaded = tf.saved_model.load(str(tmp_path))
+    texts = ["", "   ", "zzqx qqwv", "the government said"]
+    outputs = {key: value.numpy() for key, value in loaded.serve(texts).items()}
+    assert outputs["known_tokens"].dtype == np.int32
+    assert outputs["known_tokens"].tolist() == [0, 0, 0, 3]
+    shown = TASK.format_predictions(texts, outputs).splitlines()
+    assert [line.endswith("(no known words)") for line in shown] == [1, 1, 1, 0]
+
+    classes = len(prepared.assets["labels"])
+    for serve in (loaded.serve, loaded.signatures["serving_default"]):
+        empty = serve(texts=tf.constant([], tf.string))
+        assert {key: tuple(value.shape) for key, value in empty.items()} == {
+            "label": (0,),
+            "probabilities": (0, classes),
+            "known_tokens": (0,),
+        }

@@ -10,7 +10,14 @@ import tensorflow_datasets as tfds
 from pipelines.runner.export import write_saved_model
 from pipelines.runner.train import in_memory_predictor
 from recurrent.errors import UserInputError
-from tasks.translation import END_ID, START_ID, TASK, Config
+from tasks.translation import (
+    END_ID,
+    START_ID,
+    TASK,
+    Config,
+    bucket_boundaries,
+    token_counts,
+)
 
 TINY = Config().tiny()
 WORDS = {
@@ -157,7 +164,7 @@ def test_tfds_ted_hrlr_translate_reads_from_the_tfds_data_dir(tmp_path, monkeypa
     "setting, message",
     [
         ({"attention": "loca"}, "attention"),
-        ({"units": 15}, "even units"),
+        ({"units": 15}, "units must be even for a bidirectional encoder"),
         ({"beam_size": 0}, "beam_size must be at least 1"),
     ],
 )
@@ -172,9 +179,103 @@ def test_predict_input_must_not_be_empty():
 
 
 def test_decoding_settings_are_recorded_with_the_export(prepared):
+    longest_target = int(token_counts(prepared.splits["train"]["target"]).max())
+    assert longest_target < TINY.max_length
     assert json.loads(json.dumps(prepared.assets["decoding"])) == {
-        "max_length": TINY.max_length + 10,
+        "max_length": longest_target + 10,
         "beam_size": TINY.beam_size,
         "length_penalty": TINY.length_penalty,
         "block_ngram": 0,
     }
+
+
+def test_a_huge_max_length_costs_only_what_the_data_needs(pairs_file):
+    # max_length once set 12,500 buckets and 100,010 beam search steps.
+    config = dataclasses.replace(TINY, max_length=100_000)
+    prepared = TASK.prepare(config, pairs_file)
+    steps = int(token_counts(prepared.splits["train"]["target"]).max()) + 10
+    assert prepared.assets["decoding"]["max_length"] == steps < 20
+    model = TASK.build_model(config, prepared)
+    model.fit(prepared.train.take(1), epochs=1, verbose=0, shuffle=False)
+    outputs = in_memory_predictor(TASK, model, prepared, "attention")(["red dog."])
+    assert outputs["output_tokens"].shape == (1, steps)
+
+
+def test_buckets_end_at_the_longest_pair():
+    assert bucket_boundaries(np.array([3, 17, 9])) == [8, 16]
+    assert bucket_boundaries(np.array([3, 7])) == []
+    assert bucket_boundaries(np.array([], "int64")) == []
+
+
+BLANK_AND_REAL = ["", "red dog.", "   ", "one big green house.", "\t"]
+
+
+def assert_empty_batch(outputs, steps: int):
+    """Every output of an empty batch has batch 0, its rank and its dtype."""
+    expected = {
+        "translation": ((0,), tf.string),
+        "score": ((0,), tf.float32),
+        "source_tokens": ((0, 0), tf.string),
+        "output_tokens": ((0, steps), tf.string),
+        "weights": ((0, steps, 0), tf.float32),
+    }
+    assert {
+        key: (tuple(value.shape), value.dtype) for key, value in outputs.items()
+    } == {key: expected[key] for key in outputs}
+
+
+def assert_blank_rows_translate_to_nothing(call):
+    """Blank texts give "" at score 0; the others what they give alone."""
+    outputs = {key: value.numpy() for key, value in call(BLANK_AND_REAL).items()}
+    for row, text in enumerate(BLANK_AND_REAL):
+        if text.strip():
+            alone = call([text])
+            assert outputs["translation"][row] == alone["translation"].numpy()[0]
+            assert outputs["score"][row] == pytest.approx(alone["score"][0], abs=1e-4)
+        else:
+            assert outputs["translation"][row] == b"" and outputs["score"][row] == 0
+            if "weights" in outputs:
+                assert np.all(outputs["weights"][row] == 0)
+    for value in outputs.values():
+        assert value.dtype == object or np.all(np.isfinite(value))
+
+
+@pytest.fixture(scope="module")
+def trained(prepared):
+    model = TASK.build_model(TINY, prepared)
+    model.fit(prepared.train.take(1), epochs=1, verbose=0, shuffle=False)
+    return model
+
+
+@pytest.mark.parametrize("endpoint", ["translate", "attention"])
+def test_endpoints_answer_an_empty_batch_and_blank_texts(trained, prepared, endpoint):
+    function, signature = TASK.endpoints(trained, prepared)[endpoint]
+    compiled = tf.function(function, input_signature=signature)
+
+    def call(texts):
+        return compiled(tf.constant(texts, tf.string))
+
+    assert_empty_batch(call([]), prepared.assets["decoding"]["max_length"])
+    assert_blank_rows_translate_to_nothing(call)
+
+
+def test_the_saved_model_answers_an_empty_batch_and_blank_texts(
+    trained, prepared, tmp_path
+):
+    write_saved_model(TASK, trained, prepared, tmp_path)
+    loaded = tf.saved_model.load(str(tmp_path))
+    steps = prepared.assets["decoding"]["max_length"]
+    endpoints = {
+        "translate": loaded.translate,
+        "attention": loaded.attention,
+        "serving_default": lambda texts: loaded.signatures["serving_default"](
+            texts=texts
+        ),
+    }
+    for endpoint in endpoints.values():
+
+        def call(texts, endpoint=endpoint):
+            return endpoint(tf.constant(texts, tf.string))
+
+        assert_empty_batch(call([]), steps)
+        assert_blank_rows_translate_to_nothing(call)
