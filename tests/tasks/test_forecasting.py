@@ -79,16 +79,20 @@ def test_evaluate_reports_the_model_beside_three_baselines(prepared):
     )
 
 
+def _exported(prepared, head: str, path):
+    """A model of `head`, its prepared data, and its SavedModel reloaded."""
+    model = TASK.build_model(dataclasses.replace(TINY, head=head), prepared)
+    # The assets record the head the model was built with.
+    prepared = dataclasses.replace(prepared, assets={**prepared.assets, "head": head})
+    write_saved_model(TASK, model, prepared, path)
+    return model, prepared, tf.saved_model.load(str(path))
+
+
 @pytest.mark.parametrize("head", ["gaussian", "quantile"])
 def test_export_takes_raw_windows_and_returns_raw_units_with_intervals(
     prepared, head, tmp_path
 ):
-    config = dataclasses.replace(TINY, head=head)
-    model = TASK.build_model(config, prepared)
-    # The assets record the head the model was built with.
-    prepared = dataclasses.replace(prepared, assets={**prepared.assets, "head": head})
-    write_saved_model(TASK, model, prepared, tmp_path)
-    loaded = tf.saved_model.load(str(tmp_path))
+    model, prepared, loaded = _exported(prepared, head, tmp_path)
     x = TASK.sample_inputs(prepared, count=2)
     exported = loaded.serve(tf.constant(np.stack(x)))
     parameters = model(
@@ -171,11 +175,7 @@ def test_a_test_value_far_outside_the_training_spread_is_refused(tmp_path):
 def test_the_export_answers_nan_in_exactly_the_rows_holding_bad_values(
     prepared, head, tmp_path
 ):
-    config = dataclasses.replace(TINY, head=head)
-    model = TASK.build_model(config, prepared)
-    prepared = dataclasses.replace(prepared, assets={**prepared.assets, "head": head})
-    write_saved_model(TASK, model, prepared, tmp_path)
-    loaded = tf.saved_model.load(str(tmp_path))
+    _, prepared, loaded = _exported(prepared, head, tmp_path)
     good = np.stack(TASK.sample_inputs(prepared, count=5))
     batch = good.copy()
     batch[1, 3, 2] = np.inf
