@@ -25,8 +25,7 @@ import keras  # noqa: E402
 
 from pipelines.runner.config import resolve  # noqa: E402
 from pipelines.runner.train import in_memory_predictor  # noqa: E402
-from recurrent.data.tokenizers import split_punctuation  # noqa: E402
-from tasks.translation import TASK, copy_source_scores, pairs_dataset  # noqa: E402
+from tasks.translation import TASK, copy_source_scores  # noqa: E402
 
 SYSTEMS = {
     "Base (no attention)": {"attention": "none"},
@@ -43,16 +42,10 @@ START, END = (
 )
 
 
-def test_perplexity(model, prepared, config) -> float:
-    test = prepared.splits["test"]
-    vectorizers = prepared.assets
-    batches = pairs_dataset(
-        vectorizers["source_vectorizer"](split_punctuation(test["source"].tolist())),
-        vectorizers["target_vectorizer"](split_punctuation(test["target"].tolist())),
-        config,
-        shuffle=False,
-    )
-    return math.exp(model.evaluate(batches, verbose=0, return_dict=True)["loss"])
+def test_perplexity(model, prepared) -> float:
+    """Perplexity of the test references (the prepared test batches)."""
+    loss = model.evaluate(prepared.test, verbose=0, return_dict=True)["loss"]
+    return math.exp(loss)
 
 
 def main() -> None:
@@ -91,7 +84,7 @@ def main() -> None:
         epoch = f"{losses.index(min(losses)) + 1} of {len(losses)}"
         predict = in_memory_predictor(TASK, model, prepared)
         scores = TASK.evaluate(predict, prepared, config).metrics
-        perplexity = test_perplexity(model, prepared, config)
+        perplexity = test_perplexity(model, prepared)
         rows.append(
             (system, perplexity, scores["bleu"], scores["chrf"], epoch, minutes)
         )

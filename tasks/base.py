@@ -106,6 +106,10 @@ class Prepared:
         fingerprint: digest of the raw data.
         assets: fitted preprocessing the model and its export need (vocabulary,
             label names, scalers...), by name.
+        test: batched test dataset like `validation` (e.g. for perplexity), for
+            tasks that score the model on batches too; None otherwise.
+        serving: the runner's cache of traced endpoints, by model
+            (`pipelines.runner.export.serving_functions`); not data.
     """
 
     train: tf.data.Dataset
@@ -113,6 +117,10 @@ class Prepared:
     splits: Mapping[str, Any]
     fingerprint: str
     assets: dict[str, Any]
+    test: tf.data.Dataset | None = None
+    serving: dict[int, Any] = dataclasses.field(
+        default_factory=dict, repr=False, compare=False
+    )
 
 
 @dataclasses.dataclass
@@ -240,3 +248,15 @@ def read_lines(path: str) -> list[str]:
             f"{error.object[error.start]:#04x} at offset {error.start}); convert it, "
             "e.g. iconv -f ENCODING -t UTF-8 FILE > NEW_FILE"
         ) from None
+
+
+def text_inputs(
+    values: Sequence[str], input_file: str | None, nothing: str
+) -> list[str]:
+    """The non-blank texts given on the command line and in `input_file` (one a
+    line); `nothing` is the error when there are none."""
+    lines = read_lines(input_file) if input_file else []
+    texts = [value for value in [*values, *lines] if value.strip()]
+    if not texts:
+        raise UserInputError(nothing)
+    return texts

@@ -45,7 +45,7 @@ from tasks.base import (
     TaskConfig,
     batch_dataset,
     optimizer,
-    read_lines,
+    text_inputs,
 )
 
 FRONT_ENDS = ("none", "conv")
@@ -295,13 +295,12 @@ class TextClassification(Task):
     def read_inputs(
         self, values: Sequence[str], input_file=None, metadata=None
     ) -> list[str]:
-        lines = read_lines(input_file) if input_file else []
-        texts = [value for value in [*values, *lines] if value.strip()]
-        if not texts:
-            raise UserInputError(
-                "nothing to classify: pass one or more texts, or --input FILE with one per line"
-            )
-        return texts
+        return text_inputs(
+            values,
+            input_file,
+            "nothing to classify: pass one or more texts, or --input FILE with one "
+            "per line",
+        )
 
     def format_predictions(self, inputs, outputs: Mapping[str, np.ndarray]) -> str:
         lines = []

@@ -47,6 +47,25 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def serving_functions(task: Task, model: keras.Model, prepared: Prepared) -> dict:
+    """The task's endpoints over `model` as traced `tf.function`s, by name.
+
+    Built and traced once per model and prepared data (cached in
+    `prepared.serving`), so a command's predictors, figures and export share
+    one trace of each endpoint.
+    """
+    cached = prepared.serving.get(id(model))
+    if cached is None or cached[0] is not model:
+        functions = {
+            name: tf.function(function, input_signature=signature, autograph=False)
+            for name, (function, signature) in task.endpoints(model, prepared).items()
+        }
+        for function in functions.values():
+            function.get_concrete_function()  # traced now, once
+        cached = prepared.serving[id(model)] = (model, functions)
+    return cached[1]
+
+
 def write_saved_model(
     task: Task, model: keras.Model, prepared: Prepared, path: Path
 ) -> None:
@@ -56,8 +75,8 @@ def write_saved_model(
     for asset in prepared.assets.values():
         if isinstance(asset, keras.layers.Layer):
             archive.track(asset)
-    for name, (function, signature) in task.endpoints(model, prepared).items():
-        archive.add_endpoint(name, function, input_signature=signature)
+    for name, function in serving_functions(task, model, prepared).items():
+        archive.add_endpoint(name, function)
     archive.write_out(str(path), verbose=False)
 
 
@@ -97,7 +116,7 @@ def export(
             "config": config.to_dict(),
             "metrics": evaluation.metrics,
             "baselines": evaluation.baselines,
-            "endpoints": sorted(task.endpoints(model, prepared)),
+            "endpoints": sorted(serving_functions(task, model, prepared)),
             "assets": {
                 name: value
                 for name, value in prepared.assets.items()

@@ -22,6 +22,7 @@ from pathlib import Path
 import keras
 
 from pipelines.runner.backup import backup_epoch, repair_backup
+from pipelines.runner.export import serving_functions
 from pipelines.runner.layout import Layout, checkpoint
 from pipelines.runner.locks import RunLock
 from pipelines.runner.tensorboard import SampleSummaries, config_markdown
@@ -71,13 +72,9 @@ def in_memory_predictor(
     task: Task, model: keras.Model, prepared: Prepared, endpoint: str | None = None
 ):
     """A task endpoint (the serving one by default) over the live model, as the
-    export will run it."""
-    import tensorflow as tf
-
-    function, signature = task.endpoints(model, prepared)[
-        endpoint or task.serving_endpoint
-    ]
-    return batched(tf.function(function, input_signature=signature))
+    export will run it (the same trace: `serving_functions`)."""
+    functions = serving_functions(task, model, prepared)
+    return batched(functions[endpoint or task.serving_endpoint])
 
 
 def figure_predictor(task: Task, model: keras.Model, prepared: Prepared):

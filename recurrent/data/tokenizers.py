@@ -7,6 +7,7 @@ out-of-vocabulary token; real tokens start at 2, most frequent first.
 from collections.abc import Iterable
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 PAD_ID = 0
@@ -88,3 +89,9 @@ def join_tokens(tokens: tf.Tensor) -> tf.Tensor:
     text = tf.strings.strip(tf.strings.regex_replace(text, r"\s+", " "))
     text = tf.strings.regex_replace(text, r" ([.,;:!?)\]»])", r"\1")
     return tf.strings.regex_replace(text, r"([¿¡(\[«]) ", r"\1")
+
+
+def token_counts(texts) -> np.ndarray:
+    """Number of word and punctuation tokens (`split_punctuation`) of each text."""
+    spaced = split_punctuation(tf.constant(list(texts), tf.string))
+    return tf.strings.split(spaced).row_lengths().numpy()

@@ -1,9 +1,9 @@
-"""Sampling with temperature, top-k and nucleus (top-p) filtering."""
+"""Sampling with temperature, top-k, nucleus (top-p) filtering and a repetition penalty."""
 
 import keras
 from keras import ops
 
-from recurrent.decoding.common import token_loop
+from recurrent.decoding.common import repetition_penalty_of, seen_tokens, token_loop
 
 
 def filter_logits(logits, top_k: int = 0, top_p: float = 1.0):
@@ -44,19 +44,44 @@ def sample(
     top_k: int = 0,
     top_p: float = 1.0,
     seed: int | keras.random.SeedGenerator | None = None,
+    repetition_penalty: float = 1.0,
+    min_length: int = 0,
 ):
     """Decodes by sampling each token from the filtered, tempered distribution.
 
+    Each step's log-probabilities go through, in order: the `min_length` ban
+    of `end_token`, the repetition penalty, the temperature, then top-k and
+    top-p filtering; the token is drawn from the softmax of what remains. The
+    loop stops once every row has produced `end_token`.
+
     Args:
-        step_fn, state, start_tokens, end_token, max_length: as `greedy_search`.
+        step_fn, state, start_tokens, end_token, max_length, min_length: as
+            `greedy_search`.
         temperature: divides the log-probabilities (below 1: sharper).
         top_k: sample among the k most likely tokens (0: all).
         top_p: sample among the smallest set of tokens with this much mass.
         seed: an int or a `keras.random.SeedGenerator`, for repeatable draws.
+        repetition_penalty: CTRL's penalty (Keskar et al. 2019) on the tokens
+            this row has already produced (the start token is not counted):
+            their scores are divided by it where positive and multiplied by it
+            where negative. The step function returns log-probabilities, which
+            are never positive, so a penalty above 1 multiplies a produced
+            token's log-probability by it (1.2: `log p` becomes `1.2 log p`),
+            making repeats less likely; 1 disables it, below 1 favours repeats.
 
     Returns:
         `[n, max_length]` int32 tokens.
+
+    Reference:
+        Keskar et al., "CTRL: A Conditional Transformer Language Model for
+        Controllable Generation", 2019 (repetition penalty).
     """
+    if repetition_penalty <= 0:
+        raise ValueError(
+            f"repetition_penalty must be positive (1.0: off), got {repetition_penalty}"
+        )
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
     generator = seed if isinstance(seed, keras.random.SeedGenerator) else None
     if generator is None:
         generator = keras.random.SeedGenerator(seed)
@@ -65,4 +90,20 @@ def sample(
         logits = filter_logits(log_probs / temperature, top_k, top_p)
         return keras.random.categorical(logits, 1, seed=generator)[:, 0]
 
-    return token_loop(step_fn, state, start_tokens, end_token, max_length, choose)
+    adjust = None
+    if repetition_penalty != 1.0:
+
+        def adjust(log_probs, tokens, step):
+            seen = seen_tokens(tokens, step, ops.shape(log_probs)[-1])
+            return repetition_penalty_of(log_probs, seen, repetition_penalty)
+
+    return token_loop(
+        step_fn,
+        state,
+        start_tokens,
+        end_token,
+        max_length,
+        choose,
+        min_length=min_length,
+        adjust=adjust,
+    )

@@ -2,6 +2,13 @@
 
 from recurrent.layers.attention import BahdanauAttention, LocalAttention, LuongAttention
 from recurrent.layers.conv import ConvFeatures
+from recurrent.layers.copy import (
+    PointerGenerator,
+    coverage_loss,
+    cumulative_coverage,
+    decoder_input_ids,
+    extended_source_ids,
+)
 from recurrent.layers.decoder import AttentionDecoder, StateBridge
 from recurrent.layers.disconnected import DisconnectedRNN
 from recurrent.layers.forecast import AutoregressiveDecoder, ForecastHead
@@ -20,6 +27,11 @@ __all__ = [
     "LocalAttention",
     "LuongAttention",
     "StateBridge",
+    "PointerGenerator",
+    "coverage_loss",
+    "cumulative_coverage",
+    "decoder_input_ids",
+    "extended_source_ids",
     "CELLS",
     "MERGE_MODES",
     "AttentionPooling",

@@ -5,8 +5,27 @@ Every layer takes a query (`[batch, query_features]` for one decoder step, or
 memory `[batch, source, memory_features]` and an explicit boolean memory mask
 `[batch, source]`, and returns `(context, weights)`: the context vectors and
 the attention weights, which sum to 1 over the valid memory positions and are 0
-on padding (and, for local attention, outside the window).
+on padding (and, for local attention, outside the window). A memory row with no
+valid position gets weights 0 everywhere and a zero context (never NaN).
+
+Coverage (See et al. 2017): a layer built with `coverage=True` takes an extra
+`coverage` call argument, the sum of the attention weights of the previous
+decoder steps (`[batch, source]` for one step, `[batch, steps, source]` for a
+sequence), and lets it shift the scores, so that the model can learn not to
+attend again where it already has:
+
+- additive scores (`BahdanauAttention`, Luong "concat") put it inside the
+  tanh: `v . tanh(W_q q_t + W_m m_s + w_c c_s (+ b))`, `w_c` a learned vector;
+- Luong "dot" and "general" scores add a learned scalar term:
+  `score(q_t, m_s) + w_c * c_s`.
+
+`w_c` starts at 0, so an untrained coverage layer scores like one without.
+
+The registry: `NAMES` lists every attention name a decoder or a task accepts,
+and `get(kind, **kwargs)` builds the layer (None for "none").
 """
+
+import inspect
 
 import keras
 from keras import ops
@@ -26,20 +45,28 @@ def masked_softmax(scores, valid):
     return weights / ops.maximum(total, 1e-9)
 
 
+def _coverage_error(layer):
+    return ValueError(
+        f"{type(layer).__name__} {layer.name!r} was built without coverage; "
+        "construct it with coverage=True to pass `coverage`"
+    )
+
+
 class _Attention(keras.layers.Layer):
-    """Shared call logic: shapes, masking, softmax and the context vectors.
+    """Shared call logic: shapes, masking, coverage, softmax and the context vectors.
 
     A Keras mask on the query (e.g. target padding) passes on to the outputs.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, coverage=False, **kwargs):
         super().__init__(**kwargs)
+        self.coverage = coverage
         self.supports_masking = True
 
     def compute_mask(self, query, previous_mask=None):
         return previous_mask, previous_mask
 
-    def _scores(self, query, memory, **kwargs):
+    def _scores(self, query, memory, coverage=None):
         raise NotImplementedError
 
     def _valid(self, scores, memory_mask, query, memory, **kwargs):
@@ -52,12 +79,22 @@ class _Attention(keras.layers.Layer):
     def _bias(self, scores, memory_mask, query, **kwargs):
         return scores
 
-    def call(self, query, memory, memory_mask=None, positions=None):
+    def call(self, query, memory, memory_mask=None, positions=None, coverage=None):
+        if coverage is not None and not self.coverage:
+            raise _coverage_error(self)
         single_step = len(query.shape) == 2
         if single_step:
             query = query[:, None, :]
             positions = None if positions is None else ops.reshape(positions, (-1, 1))
-        scores = self._scores(query, memory)
+            coverage = None if coverage is None else coverage[:, None, :]
+        if self.coverage and coverage is None:
+            coverage = ops.zeros(
+                (ops.shape(query)[0], ops.shape(query)[1], ops.shape(memory)[1]),
+                dtype=query.dtype,
+            )
+        if coverage is not None:
+            coverage = ops.cast(coverage, query.dtype)
+        scores = self._scores(query, memory, coverage)
         extra = {"positions": positions}
         valid = self._valid(scores, memory_mask, query, memory, **extra)
         scores = self._bias(scores, memory_mask, query, **extra)
@@ -71,12 +108,17 @@ class _Attention(keras.layers.Layer):
         context = tuple(query_shape[:-1]) + (memory_shape[-1],)
         return context, tuple(query_shape[:-1]) + (memory_shape[1],)
 
+    def get_config(self):
+        config = super().get_config()
+        config.update(coverage=self.coverage)
+        return config
+
 
 class _ScoredAttention(_Attention):
     """Attention with one of Luong's score functions (dot, general, concat)."""
 
-    def __init__(self, score="general", units=None, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, score="general", units=None, coverage=False, **kwargs):
+        super().__init__(coverage=coverage, **kwargs)
         lookup(dict.fromkeys(SCORES), score, "attention score")
         self.score = score
         self.units = units
@@ -109,17 +151,33 @@ class _ScoredAttention(_Attention):
             self.vector = self.add_weight(
                 shape=(units,), initializer="glorot_uniform", name="vector"
             )
+        if self.coverage:
+            # A vector inside the tanh for concat, a scalar on the score otherwise.
+            shape = (self.units or query_features,) if self.score == "concat" else ()
+            self.coverage_kernel = self.add_weight(
+                shape=shape, initializer="zeros", name="coverage_kernel"
+            )
 
-    def _scores(self, query, memory, **kwargs):
+    def _scores(self, query, memory, coverage=None):
+        if self.score == "concat":
+            return additive_scores(
+                query,
+                memory,
+                self.query_kernel,
+                self.memory_kernel,
+                self.vector,
+                coverage=coverage,
+                coverage_kernel=self.coverage_kernel if self.coverage else None,
+            )
         if self.score == "dot":
-            return ops.matmul(query, ops.transpose(memory, (0, 2, 1)))
-        if self.score == "general":
-            return ops.matmul(
+            scores = ops.matmul(query, ops.transpose(memory, (0, 2, 1)))
+        else:
+            scores = ops.matmul(
                 ops.matmul(query, self.kernel), ops.transpose(memory, (0, 2, 1))
             )
-        return additive_scores(
-            query, memory, self.query_kernel, self.memory_kernel, self.vector
-        )
+        if coverage is not None:
+            scores = scores + self.coverage_kernel * coverage
+        return scores
 
     def get_config(self):
         config = super().get_config()
@@ -127,11 +185,30 @@ class _ScoredAttention(_Attention):
         return config
 
 
-def additive_scores(query, memory, query_kernel, memory_kernel, vector):
-    """v . tanh(W_q q_t + W_m m_s) for every query step t and memory position s."""
+def additive_scores(
+    query,
+    memory,
+    query_kernel,
+    memory_kernel,
+    vector,
+    coverage=None,
+    coverage_kernel=None,
+    bias=None,
+):
+    """v . tanh(W_q q_t + W_m m_s + w_c c_ts + b) for every query step t and position s.
+
+    `query` is `[batch, steps, query_features]`, `coverage` (optional, with
+    `coverage_kernel` `[units]`) `[batch, steps, source]`; returns
+    `[batch, steps, source]`.
+    """
     projected_query = ops.matmul(query, query_kernel)[:, :, None, :]
     projected_memory = ops.matmul(memory, memory_kernel)[:, None, :, :]
-    return ops.matmul(ops.tanh(projected_query + projected_memory), vector)
+    hidden = projected_query + projected_memory
+    if coverage is not None:
+        hidden = hidden + coverage[..., None] * coverage_kernel
+    if bias is not None:
+        hidden = hidden + bias
+    return ops.matmul(ops.tanh(hidden), vector)
 
 
 @keras.saving.register_keras_serializable(package="recurrent")
@@ -139,24 +216,39 @@ class LuongAttention(_ScoredAttention):
     """Luong global attention: every memory position is scored against the query.
 
     score(h_t, h_s) is h_t . h_s ("dot"), h_t W h_s ("general") or
-    v . tanh(W [h_t; h_s]) ("concat").
+    v . tanh(W [h_t; h_s]) ("concat"). With coverage, "dot" and "general" add
+    w_c * c_s (w_c a learned scalar) and "concat" adds w_c c_s inside the tanh
+    (w_c a learned vector), c_s being the coverage of position s.
 
     Args:
         score: "dot", "general" or "concat".
         units: size of the concat projection (default: the query size).
+        coverage: build the coverage weight and accept `coverage` in `call`.
         **kwargs: base `Layer` arguments.
 
     Call arguments:
         query: `[batch, query_features]` or `[batch, steps, query_features]`.
         memory: `[batch, source, memory_features]`.
         memory_mask: optional boolean `[batch, source]`; False marks padding.
+        positions: unused (accepted so every attention layer is called alike).
+        coverage: optional `[batch, source]` or `[batch, steps, source]`, the
+            sum of the previous steps' weights (only with `coverage=True`;
+            zeros when left out).
 
     Returns:
         `(context, weights)`: `[..., memory_features]` and `[..., source]`.
 
+    Example:
+        >>> layer = LuongAttention("general")
+        >>> context, weights = layer(keras.ops.ones((2, 4)), keras.ops.ones((2, 7, 4)))
+        >>> tuple(context.shape), tuple(weights.shape)
+        ((2, 4), (2, 7))
+
     Reference:
         Luong, Pham and Manning, "Effective Approaches to Attention-based Neural
-        Machine Translation", EMNLP 2015, section 3.1.
+        Machine Translation", EMNLP 2015, section 3.1. Coverage: See, Liu and
+        Manning, "Get To The Point: Summarization with Pointer-Generator
+        Networks", ACL 2017, section 2.3.
     """
 
 
@@ -168,7 +260,8 @@ class LocalAttention(_ScoredAttention):
     p_t = t (clipped to the source length). "predictive" (local-p) predicts
     p_t = S * sigmoid(v_p . tanh(W_p h_t)), with S the source length, and
     favours positions near p_t with a Gaussian of sigma = D / 2. The weights are
-    renormalised over the window so that they sum to 1.
+    renormalised over the window so that they sum to 1. Coverage enters the
+    score as for `LuongAttention`.
 
     Args:
         mode: "monotonic" or "predictive".
@@ -176,10 +269,11 @@ class LocalAttention(_ScoredAttention):
         score: "dot", "general" or "concat".
         units: size of the concat and position projections (default: the
             query size).
+        coverage: build the coverage weight and accept `coverage` in `call`.
         **kwargs: base `Layer` arguments.
 
     Call arguments:
-        query, memory, memory_mask: as `LuongAttention`.
+        query, memory, memory_mask, coverage: as `LuongAttention`.
         positions: the query steps' target positions t, `[batch]` for one step
             (needed by "monotonic"); a sequence query uses 0, 1, 2, ...
 
@@ -191,9 +285,15 @@ class LocalAttention(_ScoredAttention):
     """
 
     def __init__(
-        self, mode="predictive", window=10, score="general", units=None, **kwargs
+        self,
+        mode="predictive",
+        window=10,
+        score="general",
+        units=None,
+        coverage=False,
+        **kwargs,
     ):
-        super().__init__(score=score, units=units, **kwargs)
+        super().__init__(score=score, units=units, coverage=coverage, **kwargs)
         lookup(dict.fromkeys(LOCAL_MODES), mode, "local attention mode")
         self.mode = mode
         self.window = window
@@ -255,22 +355,31 @@ class LocalAttention(_ScoredAttention):
 
 @keras.saving.register_keras_serializable(package="recurrent")
 class BahdanauAttention(_Attention):
-    """Additive attention: score(q, m_s) = v . tanh(W_q q + W_m m_s).
+    """Additive attention: score(q, m_s) = v . tanh(W_q q + W_m m_s (+ w_c c_s) (+ b)).
+
+    With `coverage=True`, w_c c_s (w_c a learned vector, c_s the coverage of
+    position s) joins the sum inside the tanh, as in See et al. (2017), eq. 11;
+    `use_bias=True` adds their bias b_attn.
 
     Args:
         units: size of the additive projection.
+        coverage: build w_c and accept `coverage` in `call`.
+        use_bias: add a learned bias b inside the tanh.
         **kwargs: base `Layer` arguments.
 
     Call arguments, returns: as `LuongAttention`.
 
     Reference:
         Bahdanau, Cho and Bengio, "Neural Machine Translation by Jointly
-        Learning to Align and Translate", ICLR 2015.
+        Learning to Align and Translate", ICLR 2015. Coverage: See, Liu and
+        Manning, "Get To The Point: Summarization with Pointer-Generator
+        Networks", ACL 2017.
     """
 
-    def __init__(self, units=128, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, units=128, coverage=False, use_bias=False, **kwargs):
+        super().__init__(coverage=coverage, **kwargs)
         self.units = units
+        self.use_bias = use_bias
 
     def build(self, query_shape, memory_shape, memory_mask_shape=None):
         self.query_kernel = self.add_weight(
@@ -286,25 +395,69 @@ class BahdanauAttention(_Attention):
         self.vector = self.add_weight(
             shape=(self.units,), initializer="glorot_uniform", name="vector"
         )
+        if self.coverage:
+            self.coverage_kernel = self.add_weight(
+                shape=(self.units,), initializer="zeros", name="coverage_kernel"
+            )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                shape=(self.units,), initializer="zeros", name="bias"
+            )
 
-    def _scores(self, query, memory, **kwargs):
+    def _scores(self, query, memory, coverage=None):
         return additive_scores(
-            query, memory, self.query_kernel, self.memory_kernel, self.vector
+            query,
+            memory,
+            self.query_kernel,
+            self.memory_kernel,
+            self.vector,
+            coverage=coverage,
+            coverage_kernel=self.coverage_kernel if self.coverage else None,
+            bias=self.bias if self.use_bias else None,
         )
 
     def get_config(self):
         config = super().get_config()
-        config.update(units=self.units)
+        config.update(units=self.units, use_bias=self.use_bias)
         return config
 
 
 ATTENTIONS = {
+    "none": None,
     "global": LuongAttention,
     "local": LocalAttention,
     "bahdanau": BahdanauAttention,
 }
+NAMES = tuple(ATTENTIONS)
 
 
-def get(kind: str, **kwargs) -> keras.layers.Layer:
-    """Builds an attention layer by name: "global", "local" or "bahdanau"."""
-    return lookup(ATTENTIONS, kind, "attention")(**kwargs)
+def get(kind: str, *, lenient: bool = False, **kwargs) -> keras.layers.Layer | None:
+    """Builds an attention layer by name (see `NAMES`); "none" gives None.
+
+    Args:
+        kind: "none", "global" (`LuongAttention`), "local" (`LocalAttention`)
+            or "bahdanau" (`BahdanauAttention`), case-insensitive.
+        lenient: drop the keyword arguments the chosen layer does not take, so
+            that one set of settings (score, mode, window, units, coverage,
+            name...) serves every kind.
+        **kwargs: the layer's constructor arguments.
+
+    Raises:
+        UserInputError: for an unknown name, listing the valid ones.
+    """
+    layer_class = lookup(ATTENTIONS, kind, "attention")
+    if layer_class is None:
+        return None
+    if lenient:
+        accepted = _accepted_arguments(layer_class)
+        kwargs = {key: value for key, value in kwargs.items() if key in accepted}
+    return layer_class(**kwargs)
+
+
+def _accepted_arguments(layer_class) -> set:
+    names = {"name", "dtype", "trainable"}
+    for cls in layer_class.__mro__:
+        if cls is _Attention.__base__:
+            break
+        names |= set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
+    return names

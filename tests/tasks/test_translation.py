@@ -9,15 +9,9 @@ import tensorflow_datasets as tfds
 
 from pipelines.runner.export import write_saved_model
 from pipelines.runner.train import in_memory_predictor
+from recurrent.data.tokenizers import token_counts
 from recurrent.errors import UserInputError
-from tasks.translation import (
-    END_ID,
-    START_ID,
-    TASK,
-    Config,
-    bucket_boundaries,
-    token_counts,
-)
+from tasks.translation import TASK, Config
 
 TINY = Config().tiny()
 WORDS = {
@@ -57,21 +51,25 @@ def prepared(pairs_file):
 
 
 def test_prepare_filters_by_length_and_batches_teacher_forcing(prepared):
-    target = prepared.assets["target_vectorizer"].get_vocabulary()
+    vocabulary = prepared.assets["target_vocabulary"]
+    target = vocabulary.tokens
     assert target[:4] == ["", "[UNK]", "[START]", "[END]"]
+    start_id, end_id = vocabulary.id("start"), vocabulary.id("end")
     assert {"rojo", "¡", "!"} <= set(target)
     inputs, target_out, weights = next(iter(prepared.train))
     source, target_in = inputs["source"].numpy(), inputs["target_in"].numpy()
-    assert np.all(target_in[:, 0] == START_ID)
+    assert np.all(target_in[:, 0] == start_id)
     lengths = (target_out.numpy() > 0).sum(axis=1)
-    assert np.all(target_out.numpy()[np.arange(len(lengths)), lengths - 1] == END_ID)
+    assert np.all(target_out.numpy()[np.arange(len(lengths)), lengths - 1] == end_id)
     np.testing.assert_array_equal(
         target_in[:, 1:],
-        target_out.numpy()[:, :-1] * (target_out.numpy()[:, :-1] != END_ID),
+        target_out.numpy()[:, :-1] * (target_out.numpy()[:, :-1] != end_id),
     )
     np.testing.assert_array_equal(weights.numpy(), target_out.numpy() > 0)
     assert source.shape[1] <= TINY.max_length
     assert len(list(prepared.train)) == TINY.max_batches
+    test_inputs, _, _ = next(iter(prepared.test))
+    assert np.all(test_inputs["target_in"].numpy()[:, 0] == start_id)
 
 
 def test_pairs_longer_than_max_length_are_left_out(pairs_file):
@@ -182,9 +180,10 @@ def test_decoding_settings_are_recorded_with_the_export(prepared):
     longest_target = int(token_counts(prepared.splits["train"]["target"]).max())
     assert longest_target < TINY.max_length
     assert json.loads(json.dumps(prepared.assets["decoding"])) == {
+        "algorithm": "beam",
         "max_length": longest_target + 10,
         "beam_size": TINY.beam_size,
-        "length_penalty": TINY.length_penalty,
+        "alpha": TINY.length_penalty,
         "block_ngram": 0,
     }
 
@@ -199,12 +198,6 @@ def test_a_huge_max_length_costs_only_what_the_data_needs(pairs_file):
     model.fit(prepared.train.take(1), epochs=1, verbose=0, shuffle=False)
     outputs = in_memory_predictor(TASK, model, prepared, "attention")(["red dog."])
     assert outputs["output_tokens"].shape == (1, steps)
-
-
-def test_buckets_end_at_the_longest_pair():
-    assert bucket_boundaries(np.array([3, 17, 9])) == [8, 16]
-    assert bucket_boundaries(np.array([3, 7])) == []
-    assert bucket_boundaries(np.array([], "int64")) == []
 
 
 BLANK_AND_REAL = ["", "red dog.", "   ", "one big green house.", "\t"]

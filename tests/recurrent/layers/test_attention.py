@@ -153,3 +153,107 @@ def test_every_weight_trains_and_survives_a_keras_file(make, tmp_path):
     )
     assert_all_weights_train(model, [QUERY, MEMORY], np.array([[1.0], [-1.0]]))
     assert_keras_file_round_trip(model, [QUERY, MEMORY], tmp_path)
+
+
+COVERAGE = np.abs(RNG.normal(size=(2, 3, 7))).astype("float32") * MASK[:, None]
+COVERAGE_LAYERS = [
+    lambda: LuongAttention("dot", coverage=True),
+    lambda: LuongAttention("general", coverage=True),
+    lambda: LuongAttention("concat", units=5, coverage=True),
+    lambda: LocalAttention("monotonic", window=1, coverage=True),
+    lambda: LocalAttention("predictive", window=2, score="concat", coverage=True),
+    lambda: BahdanauAttention(6, coverage=True),
+    lambda: BahdanauAttention(6, coverage=True, use_bias=True),
+]
+
+
+def _with_random_weights(layer):
+    layer.build(QUERY.shape, MEMORY.shape)
+    layer.set_weights(
+        [RNG.normal(size=w.shape).astype("float32") for w in layer.weights]
+    )
+    return layer
+
+
+@pytest.mark.parametrize("make", COVERAGE_LAYERS)
+def test_coverage_layers_keep_the_weight_contract_step_by_step(make):
+    layer = _with_random_weights(make())
+    assert_config_round_trip(layer)
+    context, weights = layer(QUERY, MEMORY, MASK, coverage=COVERAGE)
+    weights = np.array(weights)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(weights[1, :, 4:], 0.0)
+    np.testing.assert_allclose(context, weights @ MEMORY, atol=1e-5)
+    _, without = layer(QUERY, MEMORY, MASK)
+    assert not np.allclose(weights, without, atol=1e-4)  # coverage moves the scores
+    step_context, step_weights = layer(
+        QUERY[:, 2], MEMORY, MASK, positions=np.array([2, 2]), coverage=COVERAGE[:, 2]
+    )
+    np.testing.assert_allclose(step_weights, weights[:, 2], atol=1e-6)
+    np.testing.assert_allclose(step_context, np.array(context)[:, 2], atol=1e-5)
+
+
+@pytest.mark.parametrize("make", LAYERS + COVERAGE_LAYERS)
+def test_a_memory_row_of_padding_gives_zeros_not_nan(make):
+    mask = MASK.copy()
+    mask[1] = False
+    layer = make()
+    extra = {"coverage": COVERAGE} if layer.coverage else {}
+    context, weights = layer(QUERY, MEMORY, mask, **extra)
+    assert np.isfinite(np.array(context)).all() and np.isfinite(weights).all()
+    np.testing.assert_allclose(np.array(weights)[1], 0.0)
+    np.testing.assert_allclose(np.array(context)[1], 0.0)
+    np.testing.assert_allclose(np.array(weights)[0].sum(-1), 1.0, atol=1e-5)
+
+
+def test_coverage_scores_match_numpy():
+    layer = _with_random_weights(LuongAttention("general", coverage=True))
+    kernel, coverage_kernel = (w.numpy() for w in layer.weights)
+    _, weights = layer(QUERY, MEMORY, MASK, coverage=COVERAGE)
+    scores = QUERY @ kernel @ MEMORY.transpose(0, 2, 1) + coverage_kernel * COVERAGE
+    np.testing.assert_allclose(weights, _softmax(scores, MASK[:, None]), atol=1e-5)
+    layer = _with_random_weights(BahdanauAttention(3, coverage=True, use_bias=True))
+    wq, wm, v, wc, b = (w.numpy() for w in layer.weights)
+    _, weights = layer(QUERY, MEMORY, MASK, coverage=COVERAGE)
+    hidden = (QUERY @ wq)[:, :, None] + (MEMORY @ wm)[:, None]
+    scores = np.tanh(hidden + COVERAGE[..., None] * wc + b) @ v
+    np.testing.assert_allclose(weights, _softmax(scores, MASK[:, None]), atol=1e-5)
+
+
+def test_coverage_starts_neutral_and_needs_the_option():
+    layer = BahdanauAttention(4, coverage=True)
+    _, with_coverage = layer(QUERY, MEMORY, MASK, coverage=COVERAGE)
+    _, without = layer(QUERY, MEMORY, MASK)
+    np.testing.assert_allclose(with_coverage, without, atol=1e-6)  # w_c = 0
+    with pytest.raises(ValueError, match="coverage=True"):
+        BahdanauAttention(4)(QUERY, MEMORY, MASK, coverage=COVERAGE)
+
+
+def test_registry_names_every_attention_and_none_builds_nothing():
+    assert attention.NAMES == ("none", "global", "local", "bahdanau")
+    assert attention.get("none") is None and attention.get("None") is None
+    assert isinstance(attention.get("global", score="dot"), LuongAttention)
+    layer = attention.get(
+        "bahdanau", lenient=True, score="dot", mode="monotonic", units=3, coverage=True
+    )
+    assert isinstance(layer, BahdanauAttention) and layer.units == 3 and layer.coverage
+    local = attention.get("local", lenient=True, mode="monotonic", window=2, name="a")
+    assert (local.mode, local.window, local.name) == ("monotonic", 2, "a")
+    with pytest.raises(ValueError, match="score"):
+        attention.get("bahdanau", score="dot")
+    with pytest.raises(UserInputError, match="bahdanau, global, local, none"):
+        attention.get("hard")
+
+
+@pytest.mark.parametrize("make", COVERAGE_LAYERS[1:])
+def test_every_coverage_weight_trains_and_survives_a_keras_file(make, tmp_path):
+    query, memory = keras.Input((3, 4)), keras.Input((7, 4))
+    coverage = keras.Input((3, 7))
+    context, _ = make()(query, memory, coverage=coverage)
+    model = keras.Model(
+        [query, memory, coverage],
+        keras.layers.Dense(1)(keras.layers.Flatten()(context)),
+    )
+    x = [QUERY, MEMORY, COVERAGE]
+    assert_all_weights_train(model, x, np.array([[1.0], [-1.0]]))
+    assert_keras_file_round_trip(model, x, tmp_path)

@@ -1,3 +1,5 @@
+import itertools
+
 import keras
 import numpy as np
 import pytest
@@ -5,7 +7,7 @@ import tensorflow as tf
 from keras import ops
 
 from recurrent.decoding import beam_search, greedy_search
-from recurrent.models import Seq2Seq
+from recurrent.models import Seq2Seq, TokenEncoder, token_seq2seq
 from tests.helpers.layer_checklist import assert_config_round_trip
 
 SOURCE = np.array([[4, 5, 6, 7, 0], [8, 9, 0, 0, 0], [3, 4, 5, 6, 7]], "int32")
@@ -17,19 +19,33 @@ VARIANTS = [
     {"attention": "local", "local_mode": "monotonic", "input_feeding": True},
     {"attention": "none", "bidirectional": False, "encoder_layers": 2},
 ]
+DECODER_OPTIONS = ("attention", "score", "local_mode", "window", "input_feeding")
 
 
 def make(**options):
+    """A tiny token Seq2Seq; decoder settings go in `decoder_options`."""
     keras.utils.set_random_seed(7)
-    return Seq2Seq(30, 20, embedding_dim=6, units=8, **options)
+    decoder = {k: options.pop(k) for k in DECODER_OPTIONS if k in options}
+    return token_seq2seq(
+        30, 20, embedding_dim=6, units=8, decoder_options=decoder, **options
+    )
 
 
 def inputs():
     return {"source": SOURCE, "target_in": TARGET_IN}
 
 
-def test_config_round_trip():
-    assert_config_round_trip(make(attention="local", input_feeding=True))
+def test_config_round_trip_with_a_nested_encoder():
+    model = make(attention="local", input_feeding=True, dropout=0.1)
+    assert_config_round_trip(model)
+    config = model.get_config()
+    assert config["encoder"]["class_name"] == "TokenEncoder"
+    assert config["decoder_options"] == {
+        "dropout": 0.1,
+        "attention": "local",
+        "input_feeding": True,
+    }
+    assert_config_round_trip(TokenEncoder(30, embedding_dim=6, units=8))
 
 
 @pytest.mark.parametrize("options", VARIANTS)
@@ -38,7 +54,7 @@ def test_stepping_from_encode_reproduces_the_teacher_forced_logits(options):
     logits = ops.log_softmax(model(inputs()), axis=-1)
     state = model.encode(SOURCE)
     for t in range(TARGET_IN.shape[1]):
-        log_probs, state = model.decode_step(TARGET_IN[:, t], state)
+        log_probs, state = model.decode_step(TARGET_IN[:, t], state, t)
         valid = TARGET_IN[:, t] > 0
         np.testing.assert_allclose(
             np.asarray(log_probs)[valid], np.asarray(logits[:, t])[valid], atol=1e-5
@@ -47,10 +63,81 @@ def test_stepping_from_encode_reproduces_the_teacher_forced_logits(options):
 
 @pytest.mark.parametrize("options", VARIANTS[:1] + VARIANTS[3:4])
 def test_attention_weights_sum_to_one_over_the_real_source_tokens(options):
-    weights = np.asarray(make(**options).attention_weights(SOURCE, TARGET_IN))
-    assert weights.shape == (3, 4, 5)
+    model = make(**options)
+    logits, attention = model(inputs(), return_attention=True)
+    weights = np.asarray(attention["weights"])
+    assert weights.shape == (3, 4, 5) and tuple(logits.shape) == (3, 4, 20)
     np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)
     assert np.all(weights[1, :, 2:] == 0) and np.all(weights[0, :, 4] == 0)
+    assert tuple(attention["contexts"].shape) == (3, 4, 8)
+    _, forced = model.teacher_forced(SOURCE, TARGET_IN)
+    np.testing.assert_allclose(forced, weights, atol=1e-6)
+
+
+@pytest.mark.parametrize("options", VARIANTS[:1] + VARIANTS[2:4])
+def test_decode_step_state_holds_the_attention_weights_of_each_step(options):
+    model = make(**options)
+    _, attention = model(inputs(), return_attention=True)
+    state = model.encode(SOURCE)
+    assert np.all(np.asarray(state["attention"]) == 0)
+    assert tuple(state["attention"].shape) == (3, 5)
+    for t in range(TARGET_IN.shape[1]):
+        _, state = model.decode_step(TARGET_IN[:, t], state, t)
+        valid = TARGET_IN[:, t] > 0
+        np.testing.assert_allclose(
+            np.asarray(state["attention"])[valid],
+            np.asarray(attention["weights"][:, t])[valid],
+            atol=1e-5,
+        )
+
+
+def test_beam_search_returns_the_attention_of_the_chosen_tokens():
+    model = make(attention="global")
+    start = np.full((3,), 2, "int32")
+    result = beam_search(
+        model.decode_step,
+        model.encode(SOURCE),
+        start,
+        3,
+        4,
+        beam_size=2,
+        attention_key="attention",
+    )
+    tokens = np.asarray(result["tokens"])
+    shifted = np.concatenate([start[:, None], tokens[:, :-1]], axis=1)
+    _, weights = model.teacher_forced(SOURCE, shifted)
+    produced = np.cumsum(tokens == 3, axis=1) - (tokens == 3) == 0
+    np.testing.assert_allclose(
+        np.asarray(result["attention"])[produced], np.asarray(weights)[produced], 1e-4
+    )
+
+
+def test_shared_embeddings_are_one_weight_and_survive_a_keras_file(tmp_path):
+    keras.utils.set_random_seed(3)
+    model = token_seq2seq(30, 30, embedding_dim=6, units=8, share_embeddings=True)
+    model(inputs())
+    assert model.encoder.embedding is model.decoder.embedding
+    embeddings = [w for w in model.weights if w.path.endswith("embeddings")]
+    assert len(embeddings) == 1
+    separate = token_seq2seq(30, 30, embedding_dim=6, units=8)
+    separate(inputs())
+    assert len(model.weights) == len(separate.weights) - 1
+    model.save(tmp_path / "shared.keras")
+    restored = keras.saving.load_model(tmp_path / "shared.keras")
+    assert restored.encoder.embedding is restored.decoder.embedding
+    np.testing.assert_allclose(restored(inputs()), model(inputs()), atol=1e-6)
+    with pytest.raises(ValueError, match="one vocabulary"):
+        token_seq2seq(30, 20, embedding_dim=6, units=8, share_embeddings=True)
+
+
+def test_init_scale_draws_every_weight_but_biases_uniformly():
+    model = make(init_scale=0.05)
+    model.build()
+    for weight in model.weights:
+        values = np.abs(weight.numpy())
+        if weight.path.endswith("bias"):
+            continue
+        assert values.max() <= 0.05 and values.max() > 0.02, weight.path
 
 
 def test_every_weight_trains_and_the_keras_file_reloads_identically(tmp_path):
@@ -67,7 +154,43 @@ def test_every_weight_trains_and_the_keras_file_reloads_identically(tmp_path):
     assert not unchanged
     model.save(tmp_path / "model.keras")
     restored = keras.saving.load_model(tmp_path / "model.keras")
+    assert isinstance(restored, Seq2Seq)
     np.testing.assert_allclose(restored(inputs()), model(inputs()), atol=1e-6)
+
+
+CELLS, BRIDGES = ("lstm", "gru", "simple"), ("dense", "copy", "zero")
+ATTENTIONS = ("none", "global", "local", "bahdanau")
+
+
+# With bridge "zero" and no attention the decoder never sees the encoder.
+@pytest.mark.filterwarnings("ignore:Gradients do not exist for variables")
+@pytest.mark.parametrize(
+    "cell, bridge, attention", list(itertools.product(CELLS, BRIDGES, ATTENTIONS))
+)
+def test_every_cell_bridge_and_attention_trains_a_step_and_beam_decodes(
+    cell, bridge, attention
+):
+    model = make(cell=cell, bridge=bridge, attention=attention, window=1)
+    model.compile(
+        "adam",
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        run_eagerly=True,
+    )
+    history = model.fit(inputs(), np.roll(TARGET_IN, -1, axis=1), verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    start = np.full((3,), 2, "int32")
+    result = beam_search(
+        model.decode_step,
+        model.encode(SOURCE),
+        start,
+        3,
+        3,
+        beam_size=2,
+        attention_key="attention",
+    )
+    assert tuple(result["tokens"].shape) == (3, 3)
+    assert tuple(result["attention"].shape) == (3, 3, 5)
+    assert np.all(np.isfinite(result["scores"]))
 
 
 def test_compiled_beam_and_greedy_decoding_match_eager_decoding():
@@ -76,8 +199,9 @@ def test_compiled_beam_and_greedy_decoding_match_eager_decoding():
 
     def decode(source):
         state = model.encode(source)
-        beams, scores = beam_search(model.decode_step, state, start, 3, 6, 3)
-        return beams, scores, greedy_search(model.decode_step, state, start, 3, 6)
+        result = beam_search(model.decode_step, state, start, 3, 6, 3)
+        greedy = greedy_search(model.decode_step, state, start, 3, 6)
+        return result["tokens"], result["scores"], greedy
 
     eager = decode(SOURCE)
     compiled = tf.function(decode)(tf.constant(SOURCE))
@@ -87,16 +211,17 @@ def test_compiled_beam_and_greedy_decoding_match_eager_decoding():
 
 def test_a_bidirectional_encoder_needs_even_units():
     with pytest.raises(ValueError, match="units must be even"):
-        Seq2Seq(10, 10, units=7)
+        token_seq2seq(10, 10, units=7)
 
 
 def decode_everything(model, source):
     """Beam search, greedy search and the attention weights of `source`."""
     start = ops.full(ops.shape(source)[:1], 2, "int32")
     state = model.encode(source)
-    beams, scores = beam_search(model.decode_step, state, start, 3, 4, 2)
+    result = beam_search(model.decode_step, state, start, 3, 4, 2)
     greedy = greedy_search(model.decode_step, state, start, 3, 4)
-    return beams, scores, greedy, model.attention_weights(source, beams)
+    _, weights = model.teacher_forced(source, result["tokens"])
+    return result["tokens"], result["scores"], greedy, weights
 
 
 # Eagerly, a source of no tokens is one padding column, and Keras warns about
@@ -121,7 +246,9 @@ def test_decoding_takes_an_empty_batch_and_sources_of_no_tokens(options, shape):
         batch, width = shape
         assert tuple(beams.shape) == (batch, 4) and tuple(greedy.shape) == (batch, 4)
         assert tuple(scores.shape) == (batch,) and np.all(np.isfinite(scores))
-        assert tuple(weights.shape) == (batch, 4, width)
+        # A source of no tokens is attended as one masked position.
+        assert tuple(weights.shape) == (batch, 4, max(width, 1))
+        assert np.all(np.asarray(weights) == 0) or width
 
 
 @ONE_COLUMN_SOFTMAX
@@ -137,7 +264,8 @@ def test_an_all_padding_row_reads_as_nothing_without_nan(options):
     assert np.all(np.isfinite(log_probs))
     np.testing.assert_allclose(log_probs[:1], nothing, atol=1e-6)
     np.testing.assert_allclose(log_probs[1:], alone, atol=1e-6)
-    weights = np.asarray(model.attention_weights(source, TARGET_IN[:2]))
+    _, weights = model.teacher_forced(source, TARGET_IN[:2])
+    weights = np.asarray(weights)
     assert np.all(weights[0] == 0) and np.all(np.isfinite(weights))
 
     batch = {"source": source, "target_in": TARGET_IN[:2]}

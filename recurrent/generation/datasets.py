@@ -1,0 +1,143 @@
+"""Teacher-forcing datasets of (source ids, target ids) pairs, bucketed by length."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from recurrent.data.tokenizers import split_punctuation, token_counts
+from recurrent.errors import UserInputError
+
+BUCKET_WIDTH = 8
+
+
+def bucket_boundaries(lengths: np.ndarray, width: int = BUCKET_WIDTH) -> list[int]:
+    """Every `width` tokens up to the longest of `lengths`: as many buckets
+    as the data fills, whatever length limit a task allows."""
+    return list(range(width, int(np.max(lengths, initial=0)) + 1, width))
+
+
+def teacher_forcing_dataset(
+    source_ids: tf.RaggedTensor,
+    target_ids: tf.RaggedTensor,
+    start_id: int,
+    end_id: int,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int | None = None,
+    max_batches: int = 0,
+    bucket_width: int = BUCKET_WIDTH,
+) -> tf.data.Dataset:
+    """Batches `({"source", "target_in"}, target_out, weights)` for `Seq2Seq.fit`.
+
+    `target_in` is the target behind `start_id`, `target_out` the target
+    followed by `end_id`; `weights` are 1 on real target tokens and 0 on
+    padding. Pairs of similar length are batched together (every
+    `bucket_width` tokens, `bucket_boundaries`), so little of each batch is
+    padding; the dataset's cardinality is known.
+
+    Args:
+        source_ids, target_ids: `[pairs, (tokens)]` ids, padding-free.
+        start_id, end_id: the target's start and end token ids.
+        batch_size: pairs per batch.
+        shuffle: reshuffle the pairs every epoch (with `seed`).
+        max_batches: if positive, at most this many batches (smoke runs).
+    """
+    dataset = tf.data.Dataset.from_tensor_slices((source_ids, target_ids))
+    if shuffle:
+        dataset = dataset.shuffle(
+            int(source_ids.nrows()), seed=seed, reshuffle_each_iteration=True
+        )
+
+    def teacher_forcing(source, target):
+        start = tf.constant([start_id], target.dtype)
+        end = tf.constant([end_id], target.dtype)
+        return source, tf.concat([start, target], 0), tf.concat([target, end], 0)
+
+    # Each bucket yields full batches, then its remainder: a count known ahead.
+    lengths = np.maximum(
+        source_ids.row_lengths().numpy(), target_ids.row_lengths().numpy() + 1
+    )
+    boundaries = bucket_boundaries(lengths, bucket_width)
+    per_bucket = np.bincount(np.searchsorted(boundaries, lengths, side="right"))
+    batches = int(np.ceil(per_bucket / batch_size).sum())
+    dataset = dataset.map(teacher_forcing).bucket_by_sequence_length(
+        lambda source, target_in, _: tf.maximum(tf.size(source), tf.size(target_in)),
+        bucket_boundaries=boundaries,
+        bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+    )
+
+    def model_inputs(source, target_in, target_out):
+        weights = tf.cast(target_out > 0, tf.float32)
+        inputs = {
+            "source": tf.cast(source, tf.int32),
+            "target_in": tf.cast(target_in, tf.int32),
+        }
+        return inputs, tf.cast(target_out, tf.int32), weights
+
+    dataset = dataset.map(model_inputs).apply(
+        tf.data.experimental.assert_cardinality(batches)
+    )
+    if max_batches > 0:
+        dataset = dataset.take(max_batches)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def texts_dataset(
+    sources, targets, source, target, batch_size: int, **options
+) -> tf.data.Dataset:
+    """`teacher_forcing_dataset` of raw text pairs: punctuation split off
+    (`split_punctuation`), looked up in the `source` and `target` vocabularies
+    (the target's "start" and "end" specials); `options` as there."""
+    return teacher_forcing_dataset(
+        source.ragged_ids(split_punctuation(list(sources))),
+        target.ragged_ids(split_punctuation(list(targets))),
+        target.id("start"),
+        target.id("end"),
+        batch_size,
+        **options,
+    )
+
+
+def short_pairs(frame, columns, max_length: int):
+    """The rows of `frame` (pandas) whose `columns` all hold text of 1 to
+    `max_length` word and punctuation tokens, re-indexed; and how many were
+    dropped."""
+    frame = frame.astype(dict.fromkeys(columns, str))
+    keep = np.ones(len(frame), bool)
+    for column in columns:
+        counts = token_counts(frame[column]) if len(frame) else np.zeros(0, int)
+        keep &= (counts <= max_length) & (frame[column].str.strip() != "").to_numpy()
+    return frame[keep].reset_index(drop=True), int((~keep).sum())
+
+
+def keep_short_pairs(splits, columns, max_length: int, data: str) -> dict:
+    """`short_pairs` of every split, saying how many each left out.
+
+    Raises:
+        UserInputError: a split with no pair left.
+    """
+    kept = {}
+    for name, frame in splits.items():
+        kept[name], dropped = short_pairs(frame, columns, max_length)
+        print(
+            f"{name}: {len(kept[name])} pairs of at most {max_length} tokens "
+            f"({dropped} longer or empty left out)"
+        )
+        if kept[name].empty:
+            raise UserInputError(
+                f"{data} has no {name} pairs of at most {max_length} tokens; "
+                "raise --set max_length or add data"
+            )
+    return kept
+
+
+def compile_for_teacher_forcing(model: keras.Model, optimizer) -> keras.Model:
+    """Builds and compiles `model` for the batches of `teacher_forcing_dataset`:
+    cross-entropy of the next-token logits and token accuracy, padding weighted 0."""
+    model.build({"source": (None, None), "target_in": (None, None)})
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy("accuracy")],
+    )
+    return model

@@ -1,0 +1,153 @@
+"""String-in/string-out serving functions around a sequence-to-sequence model.
+
+`TextGenerator` wraps a model with `encode`, `decode_step` and
+`teacher_forced` (a `recurrent.models.Seq2Seq`) and the source and target
+`Vocabulary`: texts are split into word and punctuation tokens, looked up,
+encoded, decoded with any algorithm of `recurrent.decoding` and joined back
+into text, all inside the graph, so an export takes raw strings. A blank text
+gives "" (score 0) and an empty batch gives empty outputs.
+"""
+
+from collections.abc import Callable, Mapping
+
+import tensorflow as tf
+
+from recurrent.choices import lookup
+from recurrent.data.tokenizers import join_tokens, split_punctuation
+from recurrent.decoding import beam_search, greedy_search, sample
+from recurrent.generation.vocabulary import Vocabulary
+
+ALGORITHMS = {"beam": beam_search, "greedy": greedy_search, "sample": sample}
+
+
+class TextGenerator:
+    """Serving functions that turn `[batch]` strings into generated strings.
+
+    Args:
+        model: the model (`encode`, `decode_step`, `teacher_forced`).
+        source: the source `Vocabulary`.
+        target: the target `Vocabulary`, with "start" and "end" specials.
+        decoding: `{"algorithm": "beam" | "greedy" | "sample", "max_length":
+            steps, ...}`; the other keys are keyword arguments of the
+            algorithm (e.g. beam_size, alpha, block_ngram; temperature, top_k).
+            The algorithm defaults to beam search.
+        output: the key of the generated text in the outputs.
+        split: strings -> space-separated tokens, in the graph.
+        join: `[batch, steps]` tokens ("" skipped) -> strings, in the graph.
+
+    The padding and start tokens are never generated. Sampling draws from a
+    seed generator made here: fine in memory, not for an export.
+    """
+
+    def __init__(
+        self,
+        model,
+        source: Vocabulary,
+        target: Vocabulary,
+        decoding: Mapping,
+        output: str = "text",
+        split: Callable = split_punctuation,
+        join: Callable = join_tokens,
+    ):
+        options = dict(decoding)
+        self.algorithm = options.pop("algorithm", "beam")
+        self.search = lookup(ALGORITHMS, self.algorithm, "decoding algorithm")
+        self.max_length = int(options.pop("max_length"))
+        if self.algorithm == "sample" and "seed" not in options:
+            options["seed"] = None
+        self.options = options
+        self.model, self.source, self.target = model, source, target
+        self.output, self.split, self.join = output, split, join
+        self.start_id, self.end_id = target.id("start"), target.id("end")
+        never = tf.one_hot([0, self.start_id], target.size)
+        self.banned = tf.reduce_sum(never, axis=0) * -1e9
+
+    signature = [tf.TensorSpec([None], tf.string, name="texts")]
+
+    def _step(self, tokens, state, step):
+        log_probs, state = self.model.decode_step(tokens, state, step)
+        return log_probs + tf.cast(self.banned, log_probs.dtype), state
+
+    def decode(self, source, attention: bool = False):
+        """`[batch, source]` ids -> (`[batch, steps]` tokens, `[batch]` scores,
+        `[batch, steps, source]` weights or None).
+
+        Beam search scores are length-normalised log-probabilities; the other
+        algorithms score the summed log-probability of their tokens.
+        """
+        state = self.model.encode(source)
+        start = tf.fill(tf.shape(source)[:1], self.start_id)
+        weights = None
+        if self.algorithm == "beam":
+            result = self.search(
+                self._step,
+                state,
+                start,
+                self.end_id,
+                self.max_length,
+                attention_key="attention" if attention else None,
+                **self.options,
+            )
+            tokens, scores = result["tokens"], result["scores"]
+            weights = result.get("attention") if attention else None
+        else:
+            tokens = self.search(
+                self._step, state, start, self.end_id, self.max_length, **self.options
+            )
+            scores = None
+        tokens = tf.cast(tokens, tf.int32)
+        if scores is None or (attention and weights is None):
+            shifted = tf.concat([start[:, None], tokens[:, :-1]], axis=1)
+            log_probs, forced_weights = self.model.teacher_forced(source, shifted)
+            if scores is None:
+                picked = tf.gather(log_probs, tokens, batch_dims=2)
+                scores = tf.reduce_sum(picked * self._produced(tokens), axis=1)
+            if attention and weights is None:
+                weights = forced_weights
+        # A text of no tokens gives nothing: the end token, score 0, no weights.
+        empty = tf.reduce_all(source == 0, axis=1)
+        tokens = tf.where(empty[:, None], self.end_id, tokens)
+        scores = tf.where(empty, 0.0, tf.cast(scores, tf.float32))
+        if weights is not None:
+            weights = tf.cast(weights[:, :, : tf.shape(source)[1]], tf.float32)
+            weights *= self._produced(tokens)[:, :, None]
+        return tokens, scores, weights
+
+    def _produced(self, tokens):
+        """1.0 at the steps up to and including the first end token."""
+        is_end = tf.cast(tokens == self.end_id, tf.int32)
+        return tf.cast(tf.cumsum(is_end, axis=1, exclusive=True) == 0, tf.float32)
+
+    def _words(self, tokens):
+        """Target tokens of each step before the end token; "" from it on."""
+        ended = tf.cumsum(tf.cast(tokens == self.end_id, tf.int32), axis=1) > 0
+        keep = tf.logical_and(tf.logical_not(ended), tokens > 0)
+        return tf.where(keep, self.target.strings(tokens), "")
+
+    def generate(self, texts):
+        """`[batch]` strings -> `{output: [batch] strings, "score": [batch]}`."""
+        tokens, scores, _ = self.decode(self.source.ids(self.split(texts)))
+        return {self.output: self.join(self._words(tokens)), "score": scores}
+
+    def attention(self, texts):
+        """`generate`'s outputs, plus "source_tokens" `[batch, source]` (as
+        written: rare words too), "output_tokens" `[batch, steps]` (the end
+        token included, "" after it) and "weights" `[batch, steps, source]`."""
+        spaced = self.split(texts)
+        tokens, scores, weights = self.decode(self.source.ids(spaced), True)
+        words = self._words(tokens)
+        is_end = tf.logical_and(self._produced(tokens) > 0, tokens == self.end_id)
+        return {
+            self.output: self.join(words),
+            "score": scores,
+            "source_tokens": tf.strings.split(spaced).to_tensor(""),
+            "output_tokens": tf.where(is_end, self.target.token("end"), words),
+            "weights": weights,
+        }
+
+    def endpoints(self, generate: str, attention: str | None = None) -> dict:
+        """`{name: (function, input signature)}` for a task's `endpoints`."""
+        functions = {generate: (self.generate, self.signature)}
+        if attention:
+            functions[attention] = (self.attention, self.signature)
+        return functions
