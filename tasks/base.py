@@ -19,6 +19,8 @@ import tensorflow as tf
 
 from recurrent.errors import UserInputError
 
+SCHEDULES = ("constant", "cosine")
+
 
 @dataclasses.dataclass(frozen=True)
 class TaskConfig:
@@ -33,6 +35,11 @@ class TaskConfig:
         patience: epochs without validation improvement before stopping early.
         max_batches: if positive, train and validate on at most this many batches
             per epoch (for smoke runs).
+        schedule: the learning rate over training: "constant", or "cosine"
+            (linear warm-up over the first `warmup` share of the steps of
+            `epochs` epochs, then cosine decay to zero; Loshchilov and Hutter
+            2017, with warm-up as in Goyal et al. 2017).
+        warmup: share of the training steps spent warming up ("cosine").
     """
 
     seed: int = 1234
@@ -42,12 +49,16 @@ class TaskConfig:
     clipnorm: float = 1.0
     patience: int = 3
     max_batches: int = 0
+    schedule: str = "constant"
+    warmup: float = 0.1
 
     TINY: ClassVar[Mapping[str, Any]] = {}
 
     def __post_init__(self):
         self.at_least(epochs=1, batch_size=1, patience=0, max_batches=0, clipnorm=0)
         self.require("learning_rate", self.learning_rate > 0, "positive")
+        self.in_unit_interval("warmup")
+        self.require("schedule", self.schedule in SCHEDULES, f"one of {SCHEDULES}")
 
     def require(self, name: str, ok: bool, requirement: str) -> None:
         """Raises an error that names the setting, its value and `requirement`."""
@@ -89,10 +100,32 @@ def batch_dataset(
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def optimizer(config: TaskConfig) -> keras.optimizers.Optimizer:
-    """Adam with the configured learning rate and gradient clipping by global norm."""
+def learning_rate(config: TaskConfig, steps_per_epoch: int):
+    """The configured learning rate: a number, or a schedule over the
+    `config.epochs * steps_per_epoch` training steps."""
+    if config.schedule == "constant":
+        return config.learning_rate
+    total = max(1, config.epochs * steps_per_epoch)
+    warmup = int(config.warmup * total)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0 if warmup else config.learning_rate,
+        decay_steps=max(1, total - warmup),
+        warmup_target=config.learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
+
+
+def optimizer(
+    config: TaskConfig, train: tf.data.Dataset | None = None
+) -> keras.optimizers.Optimizer:
+    """Adam with the configured learning rate (and schedule, over the batches
+    of `train`) and gradient clipping by global norm."""
     clipping = {"global_clipnorm": config.clipnorm} if config.clipnorm > 0 else {}
-    return keras.optimizers.Adam(learning_rate=config.learning_rate, **clipping)
+    steps = 0 if train is None else int(train.cardinality())
+    if config.schedule != "constant" and steps <= 0:
+        raise ValueError("a learning-rate schedule needs a dataset of known length")
+    rate = learning_rate(config, steps)
+    return keras.optimizers.Adam(learning_rate=rate, **clipping)
 
 
 @dataclasses.dataclass
@@ -187,6 +220,14 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def build_model(self, config: TaskConfig, prepared: Prepared) -> keras.Model:
         """Returns the compiled model."""
+
+    def pretrain(
+        self, model: keras.Model, config: TaskConfig, prepared: Prepared
+    ) -> None:
+        """Trains parts of a freshly built `model` before `fit` (for example
+        language-model pretraining of its encoder); nothing by default. A run
+        that resumes skips it: its weights hold the pretraining already."""
+        return None
 
     @abc.abstractmethod
     def endpoints(self, model: keras.Model, prepared: Prepared) -> dict[str, Endpoint]:

@@ -5,6 +5,12 @@ windows that never cross a split boundary: `lookback` past steps of every
 feature in, the next `horizon` values of the target out. Scaling is fitted on
 the training part only and lives inside the export, which takes raw windows.
 
+Windows are standardised by statistics of the training part ("global"), and
+optionally also each by its own mean and spread (`normalize=window`, RevIN) or
+differenced (`difference=LAG`); both are undone on the outputs inside the
+network, so a series whose later values leave the training range is forecast
+from each window's own level. Calendar inputs follow the series' step.
+
 Models: many-to-one (a RecurrentEncoder, then a head over all lead times) or
 sequence-to-sequence (the encoder's states start an autoregressive recurrent
 decoder). Heads: point (MSE), Gaussian (negative log-likelihood) or quantile
@@ -13,6 +19,7 @@ naive, seasonal naive and Holt-Winters fitted on the training part.
 """
 
 import dataclasses
+import sys
 from collections.abc import Mapping, Sequence
 
 import keras
@@ -24,13 +31,20 @@ from recurrent.baselines.forecasting import HoltWinters, naive, seasonal_naive
 from recurrent.choices import lookup
 from recurrent.data.sources import fingerprint, load_table, parse_spec
 from recurrent.data.windows import (
+    AGGREGATIONS,
+    CALENDAR_COLUMNS,
     TRAINING_GAP_ADVICE,
     Scaler,
     calendar_features,
+    calendar_kind,
+    calendar_kind_of,
     chronological_split,
     fill_gaps,
     minimum_length,
+    range_departure,
     regular_series,
+    resample_rule,
+    series_step,
     windows,
 )
 from recurrent.errors import UserInputError
@@ -41,6 +55,12 @@ from recurrent.layers import (
     RecurrentEncoder,
 )
 from recurrent.layers.forecast import DISTRIBUTIONS, point_index
+from recurrent.layers.reversible import (
+    InstanceDenormalization,
+    InstanceNormalization,
+    LagDifference,
+    LagIntegration,
+)
 from recurrent.losses import ForecastLoss
 from recurrent.metrics import forecasting as scores
 from recurrent.metrics.report import side_by_side
@@ -57,7 +77,12 @@ from tasks.base import (
 )
 
 MODELS = ("many_to_one", "seq2seq")
-CALENDAR = ("hour_sin", "hour_cos")
+NORMALIZATIONS = ("global", "window")
+# Calendar input names of every kind (hour of day, day of week, time of year).
+CALENDAR = CALENDAR_COLUMNS
+# A validation or test target further than this share of the training range
+# outside that range is reported: a model scaled on training extrapolates there.
+RANGE_MARGIN = 0.1
 # The export forecasts NaN for a window holding a value further than this many
 # training standard deviations from the training mean. Real extremes lie within
 # tens of standard deviations (10 is already a one-in-1e23 Gaussian event); past
@@ -74,7 +99,9 @@ class Config(TaskConfig):
         target: column to forecast.
         time_column: column of timestamps (any format pandas parses).
         features: input columns; the target is always included, first.
-        calendar: add an hour-of-day encoding as inputs.
+        calendar: add calendar inputs that follow the series' step: hour of
+            day under a daily step, day of week for daily steps, time of year
+            for weekly to quarterly steps (none for yearly).
         lookback: past steps in each input window.
         horizon: steps forecast after each window.
         stride: steps between training windows (evaluation uses every origin).
@@ -86,6 +113,17 @@ class Config(TaskConfig):
         quantiles: increasing levels of the quantile head, 0.1 and 0.9 among
             them (the 80% interval).
         season: steps per season, for seasonal naive, Holt-Winters and MASE.
+        normalize: "global" (statistics of the training part only) or
+            "window" (then also each window by its own mean and standard
+            deviation, undone on the forecast: RevIN).
+        difference: lag the model differences its inputs at and forecasts the
+            change from the last value at that lag (0: off; 1: from the last
+            value; the season: from the last season).
+        resample: a pandas offset ("1h", "1D", "W") to aggregate the series to
+            before anything else, for irregular or repeated times; "off" keeps
+            the series' own step.
+        resample_how: the aggregation of each bin: mean, median, sum, min,
+            max, first or last.
     """
 
     epochs: int = 40
@@ -119,6 +157,10 @@ class Config(TaskConfig):
     head: str = "gaussian"
     quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
     season: int = 24
+    normalize: str = "global"
+    difference: int = 0
+    resample: str = "off"
+    resample_how: str = "mean"
 
     TINY = {"lookback": 24, "horizon": 6, "units": 8, "stride": 6}
 
@@ -127,8 +169,23 @@ class Config(TaskConfig):
         lookup(dict.fromkeys(MODELS), self.model, "model")
         lookup(dict.fromkeys(DISTRIBUTIONS), self.head, "head")
         lookup(CELLS, self.cell, "cell")
+        lookup(dict.fromkeys(NORMALIZATIONS), self.normalize, "normalize")
+        lookup(dict.fromkeys(AGGREGATIONS), self.resample_how, "resample_how")
+        resample_rule(self.resample)
         self.at_least(
-            lookback=1, horizon=1, stride=1, season=1, units=1, layers=1, max_gap=0
+            lookback=1,
+            horizon=1,
+            stride=1,
+            season=1,
+            units=1,
+            layers=1,
+            max_gap=0,
+            difference=0,
+        )
+        self.require(
+            "difference",
+            self.difference < self.lookback,
+            f"less than lookback={self.lookback} (0 turns it off)",
         )
         self.in_unit_interval("dropout")
         for name in ("validation_fraction", "test_fraction"):
@@ -150,10 +207,9 @@ class Config(TaskConfig):
             )
 
     @property
-    def inputs(self) -> list[str]:
-        """Input columns of a window, in order: the target first."""
-        measured = [self.target] + [f for f in self.features if f != self.target]
-        return measured + (list(CALENDAR) if self.calendar else [])
+    def measured(self) -> list[str]:
+        """Measured input columns, in order: the target first."""
+        return list(dict.fromkeys([self.target, *self.features]))
 
 
 def interval_quantiles(quantiles: Sequence[float]) -> tuple[int, int]:
@@ -165,12 +221,14 @@ def complete(
     part: pd.DataFrame,
     measured: Sequence[str],
     settings: Mapping,
+    calendar: str | None,
     gap_advice: str = TRAINING_GAP_ADVICE,
 ) -> pd.DataFrame:
     """Fills short gaps of one contiguous part and adds the calendar inputs.
 
-    `settings` holds "time_column", "max_gap" and "calendar" (the export's
-    assets carry the same keys, so predict completes rows as training did);
+    `settings` holds "time_column" and "max_gap" (the export's assets carry the
+    same keys, so predict completes rows as training did); `calendar` is the
+    kind of calendar input (`recurrent.data.windows.CALENDARS`) or None;
     `gap_advice` ends the error on a gap longer than max_gap.
     """
     time_column = settings["time_column"]
@@ -181,9 +239,38 @@ def complete(
         time_column,
         gap_advice,
     )
-    if settings["calendar"]:
-        part = pd.concat([part, calendar_features(part[time_column])], axis=1)
+    if calendar is not None:
+        part = pd.concat([part, calendar_features(part[time_column], calendar)], axis=1)
     return part
+
+
+def warn_range_shift(splits: Mapping[str, pd.DataFrame], config: Config) -> None:
+    """Prints a warning for each split whose target leaves the training range."""
+    train = splits["train"][config.target].to_numpy(float)
+    if config.normalize == "window" or config.difference:
+        advice = (
+            f"with normalize={config.normalize} and difference={config.difference}, "
+            "each window is forecast from its own level"
+        )
+    else:
+        advice = (
+            "try --set normalize=window (or difference=1), which forecasts each "
+            "window from its own level"
+        )
+    for name in ("validation", "test"):
+        departure = range_departure(
+            train, splits[name][config.target].to_numpy(float), RANGE_MARGIN
+        )
+        if departure is not None:
+            print(
+                f"warning: the {name} values of {config.target!r} run from "
+                f"{departure[0]:.4g} to {departure[1]:.4g}, outside the training "
+                f"range {train.min():.4g} to {train.max():.4g} by more than "
+                f"{RANGE_MARGIN:.0%} of its width, where scaling fitted on the "
+                f"training part extrapolates; {advice}",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def check_length(steps: int, config: Config) -> None:
@@ -211,9 +298,20 @@ def blank_rows(values: tf.Tensor, keep: tf.Tensor) -> tf.Tensor:
     return tf.where(keep, values, tf.fill(tf.shape(values), float("nan")))
 
 
-def build_network(config: Config, features: int) -> keras.Model:
-    """The forecaster over scaled windows: `[batch, lookback, features]` -> `[batch, horizon, P]`."""
+def build_network(config: Config, features: int, measured: int = 1) -> keras.Model:
+    """The forecaster over scaled windows: `[batch, lookback, features]` -> `[batch, horizon, P]`.
+
+    The first `measured` features are measurements (the target first), the
+    rest calendar inputs; `normalize=window` and `difference` transform the
+    measurements and are undone on the outputs here, inside the network.
+    """
     window = keras.Input((config.lookback, features), name="window")
+    inputs = window
+    if config.normalize == "window":
+        inputs, location, spread = InstanceNormalization(measured)(inputs)
+    history = inputs[..., 0]
+    if config.difference:
+        inputs = LagDifference(config.difference, measured)(inputs)
     encoder = RecurrentEncoder(
         config.units,
         cell=config.cell,
@@ -222,14 +320,22 @@ def build_network(config: Config, features: int) -> keras.Model:
         dropout=config.dropout,
         return_sequences=False,
     )
-    last, states = encoder(window)
+    last, states = encoder(inputs)
     if config.model == "many_to_one":
         parameters = ForecastHead(config.horizon, config.head, config.quantiles)(last)
     else:
-        last_target = window[:, -1, :1]  # the target is the first input column
+        last_target = inputs[:, -1, :1]  # the target is the first input column
         parameters = AutoregressiveDecoder(
             encoder.width, config.horizon, config.cell, config.head, config.quantiles
         )(last_target, states)
+    if config.difference:
+        parameters = LagIntegration(
+            config.difference, config.horizon, config.head, config.quantiles
+        )(parameters, history)
+    if config.normalize == "window":
+        parameters = InstanceDenormalization(config.head, config.quantiles)(
+            parameters, location, spread
+        )
     return keras.Model(window, parameters, name=f"forecaster_{config.model}")
 
 
@@ -238,30 +344,38 @@ class Forecasting(Task):
     summary = TASKS["forecasting"].summary
     default_data = "tmy_weather"
     Config = Config
-    model_assets = ("inputs", "lookback", "horizon")
+    model_assets = ("inputs", "lookback", "horizon", "resample")
     input_help = TASKS["forecasting"].input_help
 
     def prepare(self, config: Config, data: str) -> Prepared:
-        measured = list(dict.fromkeys([config.target, *config.features]))
+        measured = config.measured
         table = load_table(
             data,
             {name: name for name in [config.time_column, *measured]},
             hint="Choose columns with --set target=COL time_column=COL features=A,B,C.",
         )
-        series = regular_series(table, config.time_column)
+        series = regular_series(
+            table, config.time_column, config.resample, config.resample_how
+        )
         check_length(len(series), config)
         settings = {
             "time_column": config.time_column,
             "max_gap": config.max_gap,
             "calendar": config.calendar,
+            "resample": config.resample,
+            "resample_how": config.resample_how,
         }
+        step = series_step(series[config.time_column])
+        calendar = calendar_kind(step) if config.calendar else None
         splits = {
-            name: complete(part, measured, settings)
+            name: complete(part, measured, settings, calendar)
             for name, part in chronological_split(
                 series, config.validation_fraction, config.test_fraction
             ).items()
         }
-        inputs = config.inputs
+        inputs = measured + [
+            name for name in splits["train"].columns if name in CALENDAR
+        ]
         scaler = Scaler.fit(splits["train"][inputs].to_numpy("float32"))
 
         # Every part, test included: the export refuses windows beyond the bound.
@@ -283,7 +397,9 @@ class Forecasting(Task):
                 f"{name} {len(frame)} steps from {frame[config.time_column].iloc[0]}"
                 for name, frame in splits.items()
             )
+            + f"; step {step}, calendar inputs: {calendar or 'none'}"
         )
+        warn_range_shift(splits, config)
         return Prepared(
             train=dataset("train", shuffle=True),
             validation=dataset("validation", shuffle=False),
@@ -304,13 +420,17 @@ class Forecasting(Task):
                 "scale_std": scaler.std.tolist(),
                 "head": config.head,
                 "quantiles": list(config.quantiles),
+                "normalize": config.normalize,
+                "difference": config.difference,
             },
         )
 
     def build_model(self, config: Config, prepared: Prepared) -> keras.Model:
-        model = build_network(config, len(prepared.assets["inputs"]))
+        inputs = prepared.assets["inputs"]
+        measured = sum(name not in CALENDAR for name in inputs)
+        model = build_network(config, len(inputs), measured)
         model.compile(
-            optimizer=optimizer(config),
+            optimizer=optimizer(config, prepared.train),
             loss=ForecastLoss(config.head, config.quantiles),
         )
         return model
@@ -458,7 +578,12 @@ class Forecasting(Task):
             {name: name for name in [assets["time_column"], *measured]},
             hint="It needs the time column and every measured input of the model.",
         )
-        recent = regular_series(table, assets["time_column"]).tail(assets["lookback"])
+        recent = regular_series(
+            table,
+            assets["time_column"],
+            assets.get("resample", "off"),
+            assets.get("resample_how", "mean"),
+        ).tail(assets["lookback"])
         if len(recent) < assets["lookback"]:
             raise UserInputError(
                 f"{path} spans {len(recent)} steps; the model needs the last {assets['lookback']}"
@@ -467,7 +592,8 @@ class Forecasting(Task):
             f"fill them in {path} (predict takes no --set: the export keeps the "
             "max_gap it was trained with)"
         )
-        window = complete(recent, measured, assets, gap_advice=advice)
+        calendar = calendar_kind_of(assets["inputs"])
+        window = complete(recent, measured, assets, calendar, gap_advice=advice)
         # Refused here with its row, rather than forecast as NaN by the export.
         scaler = Scaler(
             np.array(assets["scale_mean"], "float32"),

@@ -19,12 +19,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from recurrent.choices import lookup
+from recurrent.data.batching import kept_length, length_bucketed, ragged_ids
 from recurrent.data.sources import fingerprint, load_splits
 from recurrent.data.tokenizers import (
     fit_vocabulary,
     known_token_counts,
     word_vectorizer,
 )
+from recurrent.data.word_vectors import read_word_vectors
 from recurrent.errors import UserInputError
 from recurrent.layers import (
     CELLS,
@@ -37,14 +39,18 @@ from recurrent.layers import (
 )
 from recurrent.metrics.classification import classification_scores, format_confusion
 from recurrent.metrics.report import side_by_side
+from recurrent.models.pretraining import (
+    check_pretrainable,
+    pretrain_language_model,
+)
 from tasks import TASKS
 from tasks.base import (
     Evaluation,
     Prepared,
     Task,
     TaskConfig,
-    batch_dataset,
     optimizer,
+    read_lines,
     text_inputs,
 )
 
@@ -61,8 +67,13 @@ class Config(TaskConfig):
         text_column: column (or TFDS feature) holding the text.
         label_column: column (or TFDS feature) holding the label.
         max_tokens: vocabulary size, padding and out-of-vocabulary ids included.
-        sequence_length: tokens kept from the start of each text.
-        embedding_dim: size of the learned word embeddings.
+        sequence_length: most tokens kept from the start of each text.
+        length_percentile: tokens kept are this percentile of the training
+            texts' lengths, at most `sequence_length`.
+        embedding_dim: size of the word embeddings.
+        embeddings: a word2vec or GloVe text file whose vectors start the
+            embeddings ("" learns them from scratch).
+        freeze_embeddings: keep the file's vectors fixed while training.
         front_end: "none" or "conv" (C-LSTM's convolutional n-gram features).
         conv_filters: filters of the conv front end.
         conv_kernel_size: window of the conv front end.
@@ -75,6 +86,16 @@ class Config(TaskConfig):
         window: tokens each DRNN state sees.
         pooling: "last" (final state), "max", "mean" or "attention".
         dropout: dropout on embeddings and on the pooled vector.
+        embedding_dropout: share of word positions whose whole embedding is
+            dropped in training (as in Merity et al. 2018 and Gal and
+            Ghahramani 2016, per position rather than per vocabulary word).
+        recurrent_dropout: dropout on the recurrent state (rnn encoder).
+        pretrain_epochs: epochs of language-model pretraining of the embedding
+            and encoder on the training texts before training on the labels
+            (ULMFiT, Howard and Ruder 2018); 0 skips it.
+        pretrain_text: a UTF-8 text file, one text per line, that the language
+            model reads besides the training texts (in-domain text without
+            labels); "" for none.
     """
 
     epochs: int = 12
@@ -85,7 +106,10 @@ class Config(TaskConfig):
     label_column: str = "label"
     max_tokens: int = 15000
     sequence_length: int = 400
+    length_percentile: float = 99.0
     embedding_dim: int = 128
+    embeddings: str = ""
+    freeze_embeddings: bool = False
     front_end: str = "none"
     conv_filters: int = 128
     conv_kernel_size: int = 3
@@ -98,6 +122,10 @@ class Config(TaskConfig):
     window: int = 8
     pooling: str = "mean"
     dropout: float = 0.5
+    embedding_dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    pretrain_epochs: int = 0
+    pretrain_text: str = ""
 
     TINY = {
         "max_tokens": 2000,
@@ -118,8 +146,12 @@ class Config(TaskConfig):
             units=1,
             layers=1,
             window=1,
+            pretrain_epochs=0,
         )
-        self.in_unit_interval("dropout")
+        self.require(
+            "length_percentile", 0 < self.length_percentile <= 100, "in (0, 100]"
+        )
+        self.in_unit_interval("dropout", "embedding_dropout", "recurrent_dropout")
         lookup(dict.fromkeys(FRONT_ENDS), self.front_end, "front_end")
         lookup(dict.fromkeys(ENCODERS), self.encoder, "encoder")
         lookup(dict.fromkeys(POOLINGS), self.pooling, "pooling")
@@ -128,6 +160,19 @@ class Config(TaskConfig):
         if self.encoder == "disconnected" and self.layers != 1:
             raise UserInputError(
                 "the disconnected encoder has one layer; --set layers=1"
+            )
+        if self.pretrain_epochs:
+            if self.encoder != "rnn" or self.front_end != "none":
+                raise UserInputError(
+                    "language-model pretraining needs the rnn encoder and no conv "
+                    "front end (their states see the words they would predict); "
+                    "--set encoder=rnn front_end=none, or pretrain_epochs=0"
+                )
+            check_pretrainable(self.bidirectional, self.layers, self.merge_mode)
+        elif self.pretrain_text:
+            raise UserInputError(
+                "pretrain_text is read by language-model pretraining; "
+                "--set pretrain_epochs=N (N >= 1)"
             )
 
 
@@ -177,32 +222,66 @@ class TextClassification(Task):
                 )
         print(f"building the vocabulary from {len(splits['train'])} training texts")
         vectorizer = fit_vocabulary(
-            word_vectorizer(config.max_tokens, config.sequence_length),
-            splits["train"]["text"],
+            word_vectorizer(config.max_tokens, None), splits["train"]["text"]
         )
         index = {label: i for i, label in enumerate(labels)}
+        ids = {
+            name: ragged_ids(vectorizer, frame["text"], config.sequence_length)
+            for name, frame in splits.items()
+        }
+        length = kept_length(
+            ids["train"].row_lengths().numpy(),
+            config.length_percentile,
+            config.sequence_length,
+        )
+        print(
+            f"keeping the first {length} tokens of each text: the "
+            f"{config.length_percentile:g}th percentile of the training lengths, "
+            f"at most sequence_length={config.sequence_length}"
+        )
+        ids = {name: tokens[:, :length] for name, tokens in ids.items()}
 
-        def dataset(frame, shuffle: bool) -> tf.data.Dataset:
-            tokens = vectorizer(tf.constant(frame["text"].tolist()))
+        def dataset(name, shuffle: bool) -> tf.data.Dataset:
             targets = np.array(
-                [index[label] for label in frame["label"]], dtype="int32"
+                [index[label] for label in splits[name]["label"]], dtype="int32"
             )
-            return batch_dataset(tokens, targets, config, shuffle)
+            return length_bucketed(
+                ids[name],
+                targets,
+                config.batch_size,
+                shuffle,
+                config.seed,
+                config.max_batches,
+            )
 
         return Prepared(
-            train=dataset(splits["train"], shuffle=True),
-            validation=dataset(splits["validation"], shuffle=False),
+            train=dataset("train", shuffle=True),
+            validation=dataset("validation", shuffle=False),
             splits=splits,
             fingerprint=fingerprint(splits),
-            assets={"vectorizer": vectorizer, "labels": labels},
+            assets={
+                "vectorizer": vectorizer,
+                "labels": labels,
+                "tokens_kept": length,
+                "ids": ids,
+            },
         )
 
     def build_model(self, config: Config, prepared: Prepared) -> keras.Model:
-        vocabulary_size = prepared.assets["vectorizer"].vocabulary_size()
+        vectorizer = prepared.assets["vectorizer"]
         tokens = keras.Input((None,), dtype="int32", name="tokens")
-        x = keras.layers.Embedding(
-            vocabulary_size, config.embedding_dim, mask_zero=True
-        )(tokens)
+        embedding = keras.layers.Embedding(
+            vectorizer.vocabulary_size(),
+            config.embedding_dim,
+            mask_zero=True,
+            trainable=not (config.embeddings and config.freeze_embeddings),
+            name="embedding",
+        )
+        x = embedding(tokens)
+        # Whole word vectors dropped at random positions, then single features.
+        x = keras.layers.Dropout(config.embedding_dropout, noise_shape=(None, None, 1))(
+            x
+        )
         x = keras.layers.Dropout(config.dropout)(x)
         if config.front_end == "conv":
             x = ConvFeatures(config.conv_filters, (config.conv_kernel_size,))(x)
@@ -213,6 +292,8 @@ class TextClassification(Task):
                 num_layers=config.layers,
                 bidirectional=config.bidirectional,
                 merge_mode=config.merge_mode,
+                recurrent_dropout=config.recurrent_dropout,
+                name="encoder",
             )(x)
         else:
             sequence = DisconnectedRNN(
@@ -230,24 +311,64 @@ class TextClassification(Task):
             len(prepared.assets["labels"]), activation="softmax", name="probabilities"
         )(pooled)
         model = keras.Model(tokens, probabilities, name="text_classifier")
+        if config.embeddings:
+            vectors = read_word_vectors(
+                config.embeddings,
+                vectorizer.get_vocabulary(),
+                config.embedding_dim,
+                seed=config.seed,
+            )
+            print(vectors.summary(config.embeddings))
+            embedding.set_weights([vectors.weights])
         model.compile(
-            optimizer=optimizer(config),
+            optimizer=optimizer(config, prepared.train),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
         return model
 
+    def pretrain(self, model, config: Config, prepared: Prepared) -> None:
+        if not config.pretrain_epochs:
+            return
+        ids, vectorizer = prepared.assets["ids"], prepared.assets["vectorizer"]
+        texts = ids["train"]
+        if config.pretrain_text:
+            lines = [line for line in read_lines(config.pretrain_text) if line.strip()]
+            print(f"adding {len(lines)} lines of {config.pretrain_text} to pretraining")
+            if lines:
+                extra = ragged_ids(vectorizer, lines, config.sequence_length)
+                texts = tf.concat([texts, tf.cast(extra, texts.dtype)], axis=0)
+        pretrain_language_model(
+            model.get_layer("embedding"),
+            model.get_layer("encoder"),
+            vectorizer.vocabulary_size(),
+            texts,
+            ids["validation"],
+            epochs=config.pretrain_epochs,
+            batch_size=config.batch_size,
+            # A constant rate: the schedule counts the steps of label training.
+            optimizer=optimizer(dataclasses.replace(config, schedule="constant")),
+            dropout=config.dropout,
+            seed=config.seed,
+            max_batches=config.max_batches,
+        )
+
     def endpoints(self, model, prepared):
         vectorizer = prepared.assets["vectorizer"]
         names = tf.constant(prepared.assets["labels"])
+        length = prepared.assets["tokens_kept"]
 
         def serve(texts):
             """The label and class probabilities of each text, and `known_tokens`:
-            how many of its words (of the first `sequence_length`) are in the
+            how many of its words (of the first `tokens_kept`) are in the
             vocabulary. With 0 (an empty text, or only unknown words) the model
             read nothing, and the label is its guess for no evidence at all.
             """
-            tokens = vectorizer(texts)
+            # Padded to the longest text of the batch: short texts cost little.
+            tokens = vectorizer(texts)[:, :length]
+            tokens = tf.pad(
+                tokens, [[0, 0], [0, tf.maximum(1 - tf.shape(tokens)[1], 0)]]
+            )
             probabilities = model(tokens, training=False)
             return {
                 "label": tf.gather(names, tf.argmax(probabilities, axis=-1)),

@@ -2,9 +2,14 @@
 
 A (bidirectional) LSTM or GRU reads the source; the decoder attends over it
 with global (dot, general, concat), local (local-m, local-p) or no attention
-(Luong et al. 2015). Tokens are words and punctuation marks, case kept. The
-test split is translated with beam search and scored with BLEU and chrF beside
-copy-the-source (names, numbers and punctuation the languages share). Model,
+(Luong et al. 2015). Tokens are words and punctuation marks, case kept;
+format placeholders, URLs, e-mail addresses, paths and numbers stay whole and
+travel as numbered stand-ins that get the source's own text back, and unknown
+output words are replaced by the source word attended to most (Luong et al.,
+"Addressing the Rare Word Problem", 2015). The test split is translated with
+beam search and scored with BLEU and chrF (and placeholder preservation where
+sources hold placeholders) beside copy-the-source (names, numbers and
+punctuation the languages share). Model,
 vocabularies, datasets and serving are `recurrent.models` and
 `recurrent.generation`; the export translates raw strings (`translate`), with
 the attention weights on request (`attention`).
@@ -24,7 +29,7 @@ from recurrent.generation import report
 from recurrent.layers import CELLS
 from recurrent.layers.attention import LOCAL_MODES, NAMES, SCORES
 from recurrent.layers.decoder import BRIDGES
-from recurrent.metrics.generation import bleu_chrf
+from recurrent.metrics.generation import bleu_chrf, placeholder_preservation
 from recurrent.metrics.report import side_by_side
 from recurrent.models import token_seq2seq
 from tasks import TASKS
@@ -47,7 +52,10 @@ class Config(TaskConfig):
     start and end); `units` is the decoder's state size and the memory width
     (half per direction of a bidirectional encoder); attention, score,
     local_mode, window and input_feeding configure the `AttentionDecoder`;
-    beam_size, length_penalty (GNMT alpha) and block_ngram the beam search.
+    beam_size, length_penalty (GNMT alpha) and block_ngram the beam search;
+    placeholders masks atomic spans as numbered stand-ins
+    (`recurrent.generation.placeholders`) and replace_unknown replaces unknown
+    output words by their most attended source words.
     """
 
     epochs: int = 8
@@ -74,6 +82,8 @@ class Config(TaskConfig):
     beam_size: int = 4
     length_penalty: float = 0.6
     block_ngram: int = 0
+    placeholders: bool = True
+    replace_unknown: bool = True
 
     TINY = {
         "source_vocabulary": 600,
@@ -119,9 +129,19 @@ class Config(TaskConfig):
         return min(self.max_length, longest_target) + 10
 
 
+def scores(outputs, test) -> dict[str, float]:
+    """BLEU and chrF against the references, and placeholder preservation if
+    any source holds placeholders."""
+    sources = test["source"].tolist()
+    return {
+        **bleu_chrf(outputs, test["target"].tolist()),
+        **placeholder_preservation(sources, outputs),
+    }
+
+
 def copy_source_scores(test) -> dict[str, float]:
     """The baseline: each source sentence offered as its own translation."""
-    return bleu_chrf(test["source"].tolist(), test["target"].tolist())
+    return scores(test["source"].tolist(), test)
 
 
 class Translation(Task):
@@ -145,9 +165,14 @@ class Translation(Task):
         splits = generation.keep_short_pairs(splits, COLUMNS, config.max_length, data)
         train = splits["train"]
         print(f"building vocabularies from {len(train)} training pairs")
-        source = generation.Vocabulary.fit(train["source"], config.source_vocabulary)
+        spaced = generation.spaced_pairs(
+            train["source"], train["target"], config.placeholders
+        )
+        source = generation.Vocabulary.fit(
+            spaced[0], config.source_vocabulary, split=None
+        )
         target = generation.Vocabulary.fit(
-            train["target"], config.target_vocabulary, SPECIALS
+            spaced[1], config.target_vocabulary, SPECIALS, split=None
         )
 
         def dataset(frame, shuffle: bool = False):
@@ -157,6 +182,7 @@ class Translation(Task):
                 source,
                 target,
                 config.batch_size,
+                placeholders=config.placeholders,
                 shuffle=shuffle,
                 seed=config.seed,
                 max_batches=config.max_batches,
@@ -179,6 +205,10 @@ class Translation(Task):
                     "alpha": config.length_penalty,
                     "block_ngram": config.block_ngram,
                 },
+                "text": {
+                    "placeholders": config.placeholders,
+                    "replace_unknown": config.replace_unknown,
+                },
             },
         )
 
@@ -190,7 +220,7 @@ class Translation(Task):
             name="translator",
             **{name: getattr(config, name) for name in MODEL_SETTINGS},
         )
-        generation.compile_for_teacher_forcing(model, optimizer(config))
+        generation.compile_for_teacher_forcing(model, optimizer(config, prepared.train))
         return model
 
     def endpoints(self, model, prepared):
@@ -201,13 +231,14 @@ class Translation(Task):
             assets["target_vocabulary"],
             assets["decoding"],
             output="translation",
+            **assets["text"],
         ).endpoints("translate", "attention")
 
     def evaluate(self, predict, prepared, config) -> Evaluation:
         test = prepared.splits["test"]
         print(f"translating {len(test)} test sentences (beam {config.beam_size})")
         outputs = report.texts(predict(test["source"].tolist())["translation"])
-        metrics = bleu_chrf(outputs, test["target"].tolist())
+        metrics = scores(outputs, test)
         metrics["test_pairs"] = len(test)
         baselines = {"copy_source": copy_source_scores(test)}
         shown = {"source": test["source"], "reference": test["target"]}

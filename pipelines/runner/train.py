@@ -286,6 +286,8 @@ def _train_locked(task, config, data, layout: Layout, run_dir: Path) -> TrainRes
     write_json(run_dir / "run.json", record | {"finished": False})
     model = task.build_model(config, prepared)
     initial_epoch = resume_epoch(run_dir, model)
+    if initial_epoch == 0 and backup_epoch(run_dir / "backup") is None:
+        task.pretrain(model, config, prepared)
     print(f"training; watch it with: tensorboard --logdir {layout.runs}")
     model.fit(
         prepared.train,

@@ -1,27 +1,61 @@
-"""Time-series preparation: gap filling, chronological splits, scaling, windows.
+"""Time-series preparation: regular steps, gap filling, chronological splits,
+scaling, calendar inputs, windows.
 
 Scaling is fitted on the training part only, and windows never cross a split
 boundary, so nothing from the validation or test period leaks into training.
 """
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from recurrent.choices import lookup
 from recurrent.errors import UserInputError
 
+RESAMPLE_OFF = ("", "off", "none")
+AGGREGATIONS = ("mean", "median", "sum", "min", "max", "first", "last")
+RESAMPLE_HINT = "--set resample=RULE (a pandas offset such as 1h, 1D or W)"
 
-def regular_series(frame: pd.DataFrame, time_column: str) -> pd.DataFrame:
-    """Parses the time column, sorts by it, and puts rows on a regular time grid.
 
-    The step is the most common difference between consecutive times. Absent
-    steps become rows of missing values (for `fill_gaps` to fill or refuse).
+def resample_rule(rule: str) -> str | None:
+    """The pandas offset of a `resample` setting, or None when it is off.
 
     Raises:
-        UserInputError: a value that is not a time, a repeated time, or times
-            off the regular step, each naming the value.
+        UserInputError: a rule pandas does not know, naming examples.
+    """
+    if rule.strip().lower() in RESAMPLE_OFF:
+        return None
+    try:
+        pd.tseries.frequencies.to_offset(rule.strip())
+    except ValueError:
+        raise UserInputError(
+            f"resample takes a pandas offset such as 1h, 1D, W or MS (or off), "
+            f"got {rule!r}"
+        ) from None
+    return rule.strip()
+
+
+def regular_series(
+    frame: pd.DataFrame,
+    time_column: str,
+    resample: str = "off",
+    how: str = "mean",
+) -> pd.DataFrame:
+    """Parses the time column, sorts by it, and puts rows on a regular time grid.
+
+    Without `resample`, the step is the most common difference between
+    consecutive times and the rows must already lie on it. With `resample`
+    (a pandas offset such as "1h", "1D" or "W"), every numeric column is
+    aggregated by `how` ("mean", "sum", ...) over bins of that width, which
+    also merges repeated times and places irregular ones. Absent steps (or
+    empty bins) become rows of missing values, for `fill_gaps` to fill or refuse.
+
+    Raises:
+        UserInputError: a value that is not a time; without `resample`, a
+            repeated time or one off the regular step, each naming the value
+            and `--set resample=...`.
     """
     raw = frame[time_column]
     times = pd.to_datetime(raw, errors="coerce", format="mixed")
@@ -31,10 +65,14 @@ def regular_series(frame: pd.DataFrame, time_column: str) -> pd.DataFrame:
             f"{time_column!r} holds {bad!r}, not a time; fix it or name the time column "
             "with --set time_column=COL"
         )
+    rule = resample_rule(resample)
+    if rule is not None:
+        return _aggregated(frame.assign(**{time_column: times}), time_column, rule, how)
     repeated = times[times.duplicated()]
     if not repeated.empty:
         raise UserInputError(
-            f"{time_column!r} repeats {repeated.iloc[0]}; keep one row per time"
+            f"{time_column!r} repeats {repeated.iloc[0]}; keep one row per time, or "
+            f"aggregate them with {RESAMPLE_HINT}"
         )
     ordered = frame.assign(**{time_column: times}).sort_values(
         time_column, kind="stable"
@@ -42,21 +80,68 @@ def regular_series(frame: pd.DataFrame, time_column: str) -> pd.DataFrame:
     if len(ordered) < 2:
         return ordered.reset_index(drop=True)
     step = ordered[time_column].diff().mode().iloc[0]
-    grid = pd.date_range(
-        ordered[time_column].iloc[0], ordered[time_column].iloc[-1], freq=step
-    )
+    grid = _grid(ordered[time_column], step)
     off_grid = ~ordered[time_column].isin(grid)
     if off_grid.any():
         raise UserInputError(
             f"{time_column!r} has {ordered[time_column][off_grid].iloc[0]}, off the regular "
-            f"step of {step}; resample the series to one step"
+            f"step of {step}; resample the series to one step with {RESAMPLE_HINT}"
         )
     regular = ordered.set_index(time_column).reindex(grid).rename_axis(time_column)
     return regular.reset_index()
 
 
-TRAINING_GAP_ADVICE = "fill them, or raise --set max_gap"
+def _grid(times: pd.Series, step: pd.Timedelta) -> pd.DatetimeIndex:
+    """The regular times from the first to the last: whole months (or quarters,
+    half-years, years) at month starts or ends when every time lies on them,
+    else a fixed step."""
+    first, last = times.iloc[0], times.iloc[-1]
+    months = round(step / pd.Timedelta(days=30.436875))
+    if step >= pd.Timedelta(days=28) and months >= 1:
+        for anchor in ("MS", "ME"):
+            calendar = pd.date_range(first, last, freq=f"{months}{anchor}")
+            if len(calendar) and times.isin(calendar).all():
+                return calendar
+    return pd.date_range(first, last, freq=step)
+
+
+def _aggregated(
+    frame: pd.DataFrame, time_column: str, rule: str, how: str
+) -> pd.DataFrame:
+    """Every other column aggregated by `how` over bins of `rule`, checked as numbers
+    first (so text is named, not averaged away)."""
+    lookup(dict.fromkeys(AGGREGATIONS), how, "resample_how")
+    columns = [name for name in frame.columns if name != time_column]
+    numbers = frame.assign(
+        **{name: _numbers(frame, name, time_column) for name in columns}
+    )
+    binned = numbers.set_index(time_column)[columns].resample(rule)
+    # min_count=1: an empty bin is a gap, not a sum of 0
+    table = binned.sum(min_count=1) if how == "sum" else binned.agg(how)
+    return table.rename_axis(time_column).reset_index()
+
+
+def series_step(times: pd.Series) -> pd.Timedelta:
+    """The most common difference between consecutive times (1 hour if fewer than two)."""
+    steps = pd.to_datetime(times).diff().dropna()
+    return steps.mode().iloc[0] if len(steps) else pd.Timedelta(hours=1)
+
+
+TRAINING_GAP_ADVICE = (
+    "fill them, raise --set max_gap={longest}, or aggregate to a coarser regular "
+    f"step with {RESAMPLE_HINT}"
+)
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+@dataclasses.dataclass(frozen=True)
+class Gap:
+    """A run of missing values in one column: its length and first and last rows."""
+
+    column: str
+    length: int
+    first: int
+    last: int
 
 
 def fill_gaps(
@@ -74,29 +159,47 @@ def fill_gaps(
         limit: longest run of missing values that is interpolated.
         label: column that names rows in the error (e.g. the time column).
         gap_advice: what the error on a longer gap tells the user to do
-            (training can raise max_gap; predict can only fill the file).
+            (training can raise max_gap; predict can only fill the file);
+            "{longest}" in it becomes the length of the longest gap.
 
     Raises:
-        UserInputError: a longer gap, naming its rows; a non-numeric value; or
-            a value that is not finite or beyond float32's range, naming its row.
+        UserInputError: gaps longer than `limit`, naming the first one and the
+            longest one with their rows; a non-numeric value; or a value that
+            is not finite or beyond float32's range, naming its row.
     """
     filled = frame.copy()
+    long_gaps = []
     for column in columns:
         values = _numbers(frame, column, label)
-        missing = values.isna()
-        runs = (missing != missing.shift()).cumsum()[missing]
-        for _, run in runs.groupby(runs):
-            if len(run) > limit:
-                first, last = (
-                    frame.loc[run.index[0], label],
-                    frame.loc[run.index[-1], label],
-                )
-                raise UserInputError(
-                    f"column {column!r} misses {len(run)} values in a row ({first} to {last}), "
-                    f"more than max_gap={limit}; {gap_advice}"
-                )
+        long_gaps += [gap for gap in _gaps(column, values) if gap.length > limit]
         filled[column] = values.interpolate(limit_direction="both").astype("float32")
+    if long_gaps:
+        first = min(long_gaps, key=lambda gap: gap.first)
+        longest = max(long_gaps, key=lambda gap: (gap.length, -gap.first))
+        message = f"{_describe(first, frame, label)}, more than max_gap={limit}"
+        if longest != first:
+            message += f"; the longest gap: {_describe(longest, frame, label)}"
+        advice = gap_advice.replace("{longest}", str(longest.length))
+        raise UserInputError(f"{message}; {advice}")
     return filled
+
+
+def _gaps(column: str, values: pd.Series) -> list[Gap]:
+    """Every run of missing values, by position, in time order."""
+    missing = values.isna().to_numpy()
+    edges = np.diff(np.concatenate([[0], missing.astype(int), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [
+        Gap(column, int(stop - start), int(start), int(stop - 1))
+        for start, stop in zip(starts, stops, strict=True)
+    ]
+
+
+def _describe(gap: Gap, frame: pd.DataFrame, label: str) -> str:
+    first, last = frame[label].iloc[gap.first], frame[label].iloc[gap.last]
+    return (
+        f"column {gap.column!r} misses {gap.length} values in a row ({first} to {last})"
+    )
 
 
 def _numbers(frame: pd.DataFrame, column: str, label: str) -> pd.Series:
@@ -160,17 +263,79 @@ def minimum_length(part: int, validation: float, test: float) -> int:
     return size
 
 
-def calendar_features(times: pd.Series) -> pd.DataFrame:
-    """Hour of day as a point on the unit circle.
+CALENDARS: Mapping[str, tuple[str, str]] = {
+    "hour": ("hour_sin", "hour_cos"),
+    "weekday": ("weekday_sin", "weekday_cos"),
+    "year": ("year_sin", "year_cos"),
+}
+CALENDAR_COLUMNS = tuple(name for pair in CALENDARS.values() for name in pair)
 
-    Day of year is left out on purpose: with a year or less of history, a
-    chronological test period holds days the model never saw, and a model
-    that keys on the date extrapolates badly there.
+
+def calendar_kind(step: pd.Timedelta) -> str | None:
+    """The calendar cycle a series of this step can see move.
+
+    Steps under a day see the hour of day; daily steps, the day of the week;
+    weekly up to quarterly steps, the position in the year. A yearly or longer
+    step has no cycle that is not constant, so None.
     """
-    hour = 2 * np.pi * pd.to_datetime(times).dt.hour.to_numpy() / 24
+    if step < pd.Timedelta(days=1):
+        return "hour"
+    if step < pd.Timedelta(days=7):
+        return "weekday"
+    if step < pd.Timedelta(days=183):
+        return "year"
+    return None
+
+
+def calendar_kind_of(columns: Sequence[str]) -> str | None:
+    """The calendar a list of input columns holds (exports name them among their inputs)."""
+    return next(
+        (kind for kind, names in CALENDARS.items() if names[0] in columns), None
+    )
+
+
+def calendar_features(times: pd.Series, kind: str = "hour") -> pd.DataFrame:
+    """The position in one calendar cycle as a point on the unit circle.
+
+    Args:
+        times: time stamps.
+        kind: "hour" (hour of day, minutes included), "weekday" (day of week)
+            or "year" (fraction of the year, for weekly to quarterly steps).
+
+    Returns:
+        Two float32 columns named by `CALENDARS[kind]`.
+
+    A sub-daily series gets no day of the year on purpose: with a year or less
+    of history, a chronological test period holds days the model never saw,
+    and a model that keys on the date extrapolates badly there.
+    """
+    stamps = pd.to_datetime(times)
+    if kind == "hour":
+        fraction = (stamps.dt.hour + stamps.dt.minute / 60).to_numpy() / 24
+    elif kind == "weekday":
+        fraction = stamps.dt.day_of_week.to_numpy() / 7
+    else:
+        lookup(CALENDARS, kind, "calendar")
+        days = np.where(stamps.dt.is_leap_year, 366, 365)
+        fraction = (stamps.dt.day_of_year.to_numpy() - 1) / days
+    angle = 2 * np.pi * np.asarray(fraction, float)
+    sin, cos = CALENDARS[kind]
     return pd.DataFrame(
-        {"hour_sin": np.sin(hour), "hour_cos": np.cos(hour)}, index=times.index
+        {sin: np.sin(angle), cos: np.cos(angle)}, index=times.index
     ).astype("float32")
+
+
+def range_departure(
+    train: np.ndarray, part: np.ndarray, margin: float
+) -> tuple[float, float] | None:
+    """The range of `part` if it leaves the range of `train` widened by `margin`
+    times its width on each side, else None."""
+    low, high = float(np.nanmin(train)), float(np.nanmax(train))
+    slack = margin * (high - low)
+    part_low, part_high = float(np.nanmin(part)), float(np.nanmax(part))
+    if part_low < low - slack or part_high > high + slack:
+        return part_low, part_high
+    return None
 
 
 @dataclasses.dataclass(frozen=True)

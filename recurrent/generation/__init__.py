@@ -4,6 +4,9 @@
   unknown 1, then e.g. start and end).
 - `datasets`: teacher-forcing batches, bucketed by length.
 - `copying`: the words of a pointer-generator's extended-vocabulary ids.
+- `placeholders`: atomic spans (format placeholders, URLs, numbers...) as
+  numbered stand-ins, and unknown output words replaced by the source word
+  attended to most (Luong et al. 2015).
 - `serving`: string-in/string-out serving functions around a `Seq2Seq`
   (tokenize, encode, decode with any algorithm of `recurrent.decoding`,
   detokenize), with the attention weights on request.
@@ -15,6 +18,7 @@ from recurrent.generation.datasets import (
     compile_for_teacher_forcing,
     keep_short_pairs,
     short_pairs,
+    spaced_pairs,
     teacher_forcing_dataset,
     texts_dataset,
 )
@@ -30,6 +34,7 @@ __all__ = [
     "keep_short_pairs",
     "output_words",
     "short_pairs",
+    "spaced_pairs",
     "teacher_forcing_dataset",
     "texts_dataset",
 ]

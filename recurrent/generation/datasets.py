@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from recurrent.data.tokenizers import split_punctuation, token_counts
 from recurrent.errors import UserInputError
+from recurrent.generation.placeholders import mask_pairs
 
 BUCKET_WIDTH = 8
 
@@ -82,15 +83,34 @@ def teacher_forcing_dataset(
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
+def spaced_pairs(sources, targets, placeholders: bool = False):
+    """Text pairs as space-separated tokens (`split_punctuation`), with atomic
+    spans as numbered stand-ins if `placeholders` (`placeholders.mask_pairs`)."""
+    if placeholders:
+        return mask_pairs(sources, targets)
+    return tuple(
+        [text.decode() for text in split_punctuation(list(texts)).numpy()]
+        for texts in (sources, targets)
+    )
+
+
 def texts_dataset(
-    sources, targets, source, target, batch_size: int, **options
+    sources,
+    targets,
+    source,
+    target,
+    batch_size: int,
+    placeholders: bool = False,
+    **options,
 ) -> tf.data.Dataset:
-    """`teacher_forcing_dataset` of raw text pairs: punctuation split off
-    (`split_punctuation`), looked up in the `source` and `target` vocabularies
-    (the target's "start" and "end" specials); `options` as there."""
+    """`teacher_forcing_dataset` of raw text pairs: tokenized by
+    `spaced_pairs` (atomic spans as stand-ins if `placeholders`), looked up in
+    the `source` and `target` vocabularies (the target's "start" and "end"
+    specials); `options` as there."""
+    sources, targets = spaced_pairs(sources, targets, placeholders)
     return teacher_forcing_dataset(
-        source.ragged_ids(split_punctuation(list(sources))),
-        target.ragged_ids(split_punctuation(list(targets))),
+        source.ragged_ids(sources),
+        target.ragged_ids(targets),
         target.id("start"),
         target.id("end"),
         batch_size,

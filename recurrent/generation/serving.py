@@ -2,19 +2,23 @@
 
 `TextGenerator` wraps a model with `encode`, `decode_step` and
 `teacher_forced` (a `recurrent.models.Seq2Seq`) and the source and target
-`Vocabulary`: texts are split into word and punctuation tokens, looked up,
-encoded, decoded with any algorithm of `recurrent.decoding` and joined back
-into text, all inside the graph, so an export takes raw strings. A blank text
-gives "" (score 0) and an empty batch gives empty outputs.
+`Vocabulary`: texts are split into word and punctuation tokens (atomic spans
+such as format placeholders and URLs kept whole), looked up, encoded, decoded
+with any algorithm of `recurrent.decoding` and joined back into text with the
+source's spacing, all inside the graph, so an export takes raw strings.
+Optionally atomic spans travel as numbered stand-ins and unknown output words
+are replaced from the source (`recurrent.generation.placeholders`). A blank
+text gives "" (score 0) and an empty batch gives empty outputs.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import tensorflow as tf
 
 from recurrent.choices import lookup
-from recurrent.data.tokenizers import join_tokens, split_punctuation
+from recurrent.data.tokenizers import join_tokens, split_tokens
 from recurrent.decoding import beam_search, greedy_search, sample
+from recurrent.generation import placeholders as stand_ins
 from recurrent.generation.vocabulary import Vocabulary
 
 ALGORITHMS = {"beam": beam_search, "greedy": greedy_search, "sample": sample}
@@ -32,11 +36,17 @@ class TextGenerator:
             algorithm (e.g. beam_size, alpha, block_ngram; temperature, top_k).
             The algorithm defaults to beam search.
         output: the key of the generated text in the outputs.
-        split: strings -> space-separated tokens, in the graph.
-        join: `[batch, steps]` tokens ("" skipped) -> strings, in the graph.
+        placeholders: the model was trained on `placeholders.mask_pairs`:
+            the source's atomic spans are masked as numbered stand-ins, and
+            the stand-ins of the output get the source's text back.
+        replace_unknown: each unknown output word becomes the source token
+            attended to most at its step (Luong et al. 2015); a model without
+            attention keeps the unknown token.
 
-    The padding and start tokens are never generated. Sampling draws from a
-    seed generator made here: fine in memory, not for an export.
+    Texts are tokenized by `recurrent.data.tokenizers.split_tokens` and joined
+    by `join_tokens` with the source's spacing. The padding and start tokens
+    are never generated. Sampling draws from a seed generator made here: fine
+    in memory, not for an export.
     """
 
     def __init__(
@@ -46,8 +56,8 @@ class TextGenerator:
         target: Vocabulary,
         decoding: Mapping,
         output: str = "text",
-        split: Callable = split_punctuation,
-        join: Callable = join_tokens,
+        placeholders: bool = False,
+        replace_unknown: bool = False,
     ):
         options = dict(decoding)
         self.algorithm = options.pop("algorithm", "beam")
@@ -57,7 +67,8 @@ class TextGenerator:
             options["seed"] = None
         self.options = options
         self.model, self.source, self.target = model, source, target
-        self.output, self.split, self.join = output, split, join
+        self.output = output
+        self.placeholders, self.replace_unknown = placeholders, replace_unknown
         self.start_id, self.end_id = target.id("start"), target.id("end")
         never = tf.one_hot([0, self.start_id], target.size)
         self.banned = tf.reduce_sum(never, axis=0) * -1e9
@@ -124,23 +135,45 @@ class TextGenerator:
         keep = tf.logical_and(tf.logical_not(ended), tokens > 0)
         return tf.where(keep, self.target.strings(tokens), "")
 
+    def _read(self, texts):
+        """`[batch]` strings -> (the tokens as written `[batch, source]`, ""
+        padded; whether each had space before it; the tokens the model reads,
+        stand-ins included; their ids `[batch, source]`)."""
+        tokens, spaced = split_tokens(texts)
+        tokens, spaced = tokens.to_tensor(""), spaced.to_tensor(False)
+        masked = stand_ins.mask(tokens) if self.placeholders else tokens
+        return tokens, spaced, masked, self.source.ids(stand_ins.spaced(masked))
+
+    def _run(self, texts, attention: bool):
+        """Everything both endpoints return, and what `attention` adds."""
+        source, spaced, masked, ids = self._read(texts)
+        tokens, scores, weights = self.decode(ids, attention or self.replace_unknown)
+        raw = self._words(tokens)
+        words = raw
+        if self.placeholders:
+            words = stand_ins.unmask(words, source, masked)
+        if self.replace_unknown:
+            words = stand_ins.replace_unknown(
+                words, weights, source, self.target.token("unknown")
+            )
+        text = join_tokens(words, source, spaced)
+        return {self.output: text, "score": scores}, source, tokens, raw, words, weights
+
     def generate(self, texts):
         """`[batch]` strings -> `{output: [batch] strings, "score": [batch]}`."""
-        tokens, scores, _ = self.decode(self.source.ids(self.split(texts)))
-        return {self.output: self.join(self._words(tokens)), "score": scores}
+        return self._run(texts, False)[0]
 
     def attention(self, texts):
         """`generate`'s outputs, plus "source_tokens" `[batch, source]` (as
-        written: rare words too), "output_tokens" `[batch, steps]` (the end
-        token included, "" after it) and "weights" `[batch, steps, source]`."""
-        spaced = self.split(texts)
-        tokens, scores, weights = self.decode(self.source.ids(spaced), True)
-        words = self._words(tokens)
+        written: rare words and atomic spans too), "output_tokens" `[batch,
+        steps]` (the words of the output, the end token included, "" after it)
+        and "weights" `[batch, steps, source]`."""
+        outputs, source, tokens, raw, words, weights = self._run(texts, True)
         is_end = tf.logical_and(self._produced(tokens) > 0, tokens == self.end_id)
+        words = tf.where(tf.logical_and(words == "", raw != ""), raw, words)
         return {
-            self.output: self.join(words),
-            "score": scores,
-            "source_tokens": tf.strings.split(spaced).to_tensor(""),
+            **outputs,
+            "source_tokens": source,
             "output_tokens": tf.where(is_end, self.target.token("end"), words),
             "weights": weights,
         }

@@ -68,21 +68,20 @@ class Vocabulary(keras.layers.Layer):
         texts: Sequence[str],
         size: int,
         specials: Mapping[str, str] | None = None,
+        split=split_punctuation,
         **kwargs,
     ) -> "Vocabulary":
         """At most `size` ids (padding, unknown and `specials` included) from
-        the word and punctuation tokens of `texts` (the training split only)."""
+        the word and punctuation tokens of `texts` (the training split only),
+        tokenized by `split` (None: `texts` are space-separated tokens)."""
         specials = dict(specials or {})
         counting = keras.layers.TextVectorization(
             max_tokens=max(size - len(specials), 2),
             standardize=None,
             split="whitespace",
         )
-        counting.adapt(
-            tf.data.Dataset.from_tensor_slices(list(texts))
-            .batch(512)
-            .map(split_punctuation)
-        )
+        batches = tf.data.Dataset.from_tensor_slices(list(texts)).batch(512)
+        counting.adapt(batches if split is None else batches.map(split))
         reserved = set(specials.values())
         words = [w for w in counting.get_vocabulary()[2:] if w not in reserved]
         return cls(words, specials, **kwargs)

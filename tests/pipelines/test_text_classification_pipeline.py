@@ -236,7 +236,7 @@ def test_a_user_csv_trains_through_data(tmp_path):
     ]
     data = tmp_path / "my news.csv"
     pd.DataFrame(rows).to_csv(data, index=False)
-    run_pipeline(
+    result = run_pipeline(
         TASK,
         "--smoke",
         "--data",
@@ -244,10 +244,15 @@ def test_a_user_csv_trains_through_data(tmp_path):
         "--set",
         "text_column=body",
         "label_column=topic",
+        "pretrain_epochs=1",
         output=tmp_path / "out",
     )
     metadata = json.loads((tmp_path / "out" / TASK / "1" / "metadata.json").read_text())
     assert metadata["data"] == str(data)
+    # Eight words a text: the length follows the data, not the cap of 48.
+    assert metadata["assets"]["tokens_kept"] == 8
+    assert "keeping the first 8 tokens of each text" in result.stdout
+    assert "pretraining the encoder as a language model for 1 epoch\n" in result.stdout
     assert metadata["assets"]["labels"] == sorted(words)
     assert metadata["baselines"]["tfidf_logreg"]["accuracy"] == 1.0
 

@@ -1,5 +1,6 @@
 import dataclasses
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,7 +9,7 @@ import tensorflow as tf
 from pipelines.runner.export import write_saved_model
 from pipelines.runner.train import in_memory_predictor
 from recurrent.errors import UserInputError
-from tasks.forecasting import TASK, Config
+from tasks.forecasting import TASK, Config, warn_range_shift
 
 TINY = Config().tiny()
 
@@ -59,6 +60,14 @@ def test_bad_settings_are_refused():
             Config(head="quantile", quantiles=quantiles)
     with pytest.raises(UserInputError, match="stride must be at least 1"):
         Config(stride=0)
+    with pytest.raises(UserInputError, match="unknown normalize 'series'"):
+        Config(normalize="series")
+    with pytest.raises(UserInputError, match="difference must be less than lookback"):
+        Config(difference=72)
+    with pytest.raises(UserInputError, match="resample takes a pandas offset"):
+        Config(resample="hourly")
+    with pytest.raises(UserInputError, match="unknown resample_how 'mode'"):
+        Config(resample_how="mode")
 
 
 def test_evaluate_reports_the_model_beside_three_baselines(prepared):
@@ -222,3 +231,117 @@ def test_predict_names_a_missing_input_file_as_an_input(prepared, tmp_path):
     missing = str(tmp_path / "recent.csv")
     with pytest.raises(UserInputError, match="input file .*recent.csv' not found"):
         TASK.read_inputs([missing], None, {"assets": prepared.assets})
+
+
+def _trend_csv(path, days: int = 600, seed: int = 0) -> str:
+    """A daily series rising steadily under a weekly cycle: its validation and
+    test periods lie entirely above the training range."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(days)
+    level = 10 + 0.2 * t + 3 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 0.3, days)
+    dates = pd.date_range("2015-01-01", periods=days, freq="D")
+    pd.DataFrame({"date": dates.astype(str), "level": level}).to_csv(path, index=False)
+    return str(path)
+
+
+TREND = Config(
+    target="level",
+    features=("level",),
+    time_column="date",
+    season=7,
+    lookback=21,
+    horizon=7,
+    units=16,
+    epochs=20,
+    batch_size=32,
+    model="many_to_one",
+)
+
+
+@pytest.mark.parametrize(
+    "changes", [{"normalize": "window"}, {"difference": 1}], ids=["window", "diff1"]
+)
+def test_a_rising_series_is_forecast_better_than_seasonal_naive_with_a_warning(
+    tmp_path, capsys, changes
+):
+    config = dataclasses.replace(TREND, **changes)
+    prepared = TASK.prepare(config, _trend_csv(tmp_path / "trend.csv"))
+    warned = capsys.readouterr().err
+    for split in ("validation", "test"):
+        assert f"warning: the {split} values of 'level' run from" in warned
+    assert "outside the training range" in warned
+    assert prepared.assets["inputs"] == ["level", "weekday_sin", "weekday_cos"]
+    keras.utils.set_random_seed(0)
+    model = TASK.build_model(config, prepared)
+    model.fit(prepared.train, epochs=config.epochs, verbose=0, shuffle=False)
+    evaluation = TASK.evaluate(
+        in_memory_predictor(TASK, model, prepared), prepared, config
+    )
+    test = prepared.splits["test"]["level"]
+    assert test.min() > prepared.splits["train"]["level"].max()
+    # seasonal naive misses a week of trend (1.4); the model is forecast from
+    # each window's own level, so it tracks the rise
+    assert (
+        evaluation.metrics["mae"] < 0.6 * evaluation.baselines["seasonal_naive"]["mae"]
+    )
+    assert evaluation.metrics["coverage_80"] > 0.5
+
+
+def test_the_warning_advises_instance_normalisation_when_it_is_off(tmp_path, capsys):
+    TASK.prepare(TREND, _trend_csv(tmp_path / "trend.csv"))
+    assert "try --set normalize=window (or difference=1)" in capsys.readouterr().err
+
+
+def test_the_default_data_stays_in_its_training_range(prepared, capsys):
+    warn_range_shift(prepared.splits, TINY)
+    assert capsys.readouterr().err == ""
+
+
+def test_irregular_times_train_after_resampling(tmp_path):
+    rng = np.random.default_rng(3)
+    # About two readings an hour at irregular minutes, some at the same time.
+    minutes = np.sort(rng.integers(0, 60 * 24 * 12, 24 * 12 * 2))
+    times = pd.Timestamp("2020-01-01") + pd.to_timedelta(minutes, unit="min")
+    hours = minutes / 60
+    load = 50 + 10 * np.sin(2 * np.pi * hours / 24) + rng.normal(0, 0.5, len(hours))
+    path = tmp_path / "irregular.csv"
+    pd.DataFrame({"time": times.astype(str), "load": load}).to_csv(path, index=False)
+    with pytest.raises(UserInputError, match="--set resample=RULE"):
+        TASK.prepare(USER_CSV, str(path))
+    config = dataclasses.replace(USER_CSV, resample="1h", max_gap=3)
+    prepared = TASK.prepare(config, str(path))
+    assert prepared.assets["inputs"] == ["load", "hour_sin", "hour_cos"]
+    steps = pd.concat(prepared.splits.values())["time"].diff().dropna()
+    assert (steps == pd.Timedelta("1h")).all()
+    network = TASK.build_model(config, prepared)
+    history = network.fit(prepared.train, epochs=1, verbose=0, shuffle=False)
+    assert np.isfinite(history.history["loss"]).all()
+
+
+def test_predict_resamples_and_computes_the_calendar_of_the_export(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2020-01-06", periods=40 * 2, freq="12h").astype(str),
+            "level": np.arange(80.0),
+        }
+    )
+    path = tmp_path / "recent.csv"
+    frame.to_csv(path, index=False)
+    assets = {
+        "inputs": ["level", "weekday_sin", "weekday_cos"],
+        "target": "level",
+        "time_column": "date",
+        "lookback": 21,
+        "max_gap": 2,
+        "resample": "1D",
+        "resample_how": "mean",
+        "scale_mean": [0.0, 0.0, 0.0],
+        "scale_std": [1.0, 1.0, 1.0],
+    }
+    (window,) = TASK.read_inputs([str(path)], None, {"assets": assets})
+    assert window.shape == (21, 3)
+    np.testing.assert_allclose(window[-1, 0], 78.5)  # the mean of the last day
+    days = pd.date_range("2020-01-06", periods=40, freq="D")[-21:]
+    np.testing.assert_allclose(
+        window[:, 1], np.sin(2 * np.pi * days.day_of_week / 7), atol=1e-6
+    )

@@ -272,3 +272,69 @@ def test_the_saved_model_answers_an_empty_batch_and_blank_texts(
 
         assert_empty_batch(call([]), steps)
         assert_blank_rows_translate_to_nothing(call)
+
+
+PLACEHOLDERS = ["%s", "%d", "%1", "%(name)s", "{0}", "{count}", "$HOME", "%2$s"]
+CLIENT = """
+import json, sys
+import tensorflow as tf
+
+model = tf.saved_model.load(sys.argv[1])
+out = model.translate(tf.constant(sys.argv[2:]))["translation"].numpy()
+print(json.dumps([t.decode() for t in out]))
+"""
+
+
+def software_pairs(count: int):
+    """'Zab17 red dog %s at http://site3.org/p?q=5 .' -> 'Zab17 perro rojo %s
+    en http://site3.org/p?q=5 .': a new name, placeholder and URL in each."""
+    rng = np.random.default_rng(1)
+    english = list(WORDS)
+    for index in range(count):
+        words = rng.choice(english, size=rng.integers(1, 4)).tolist()
+        name, placeholder = f"Zab{index}", rng.choice(PLACEHOLDERS)
+        url = f"http://site{rng.integers(99)}.org/p?q={rng.integers(9)}"
+        yield (
+            f"{name} {' '.join(words)} {placeholder} at {url}.",
+            f"{name} {' '.join(WORDS[w] for w in words)} {placeholder} en {url}.",
+        )
+
+
+def test_placeholders_urls_and_unknown_names_survive_the_export(tmp_path):
+    from tests.pipelines.pipeline_process import run_without_project
+
+    path = tmp_path / "strings.txt"
+    lines = [f"{s}\t{t}" for s, t in software_pairs(300)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = dataclasses.replace(
+        TINY,
+        max_batches=0,
+        epochs=12,
+        units=32,
+        embedding_dim=32,
+        batch_size=16,
+        learning_rate=1e-2,
+        source_vocabulary=40,  # the names (each seen once) stay unknown
+        target_vocabulary=40,
+    )
+    prepared = TASK.prepare(config, str(path))
+    assert "⟨PH1⟩" in prepared.assets["target_vocabulary"].tokens
+    keras.utils.set_random_seed(config.seed)
+    model = TASK.build_model(config, prepared)
+    model.fit(prepared.train, epochs=config.epochs, verbose=0, shuffle=False)
+    write_saved_model(TASK, model, prepared, tmp_path / "export")
+    texts = [
+        "Qwerty red dog %(user)s at https://example.com/a?b=1&c=(2).",
+        "Asdf one cat {0:>5} at http://x.org/~me.",
+    ]
+    result = run_without_project(CLIENT, str(tmp_path / "export"), *texts, cwd=tmp_path)
+    translations = json.loads(result.stdout.strip().splitlines()[-1])
+    for text, translation in zip(texts, translations, strict=True):
+        name, *_, placeholder, _, url = text[:-1].split()
+        assert translation.split()[0] == name  # an unknown word, from the source
+        assert f" {placeholder} " in translation and f" {url}." in translation
+    # Without replacement the names are the unknown token.
+    keep = dataclasses.replace(config, replace_unknown=False)
+    kept = TASK.prepare(keep, str(path))
+    outputs = in_memory_predictor(TASK, model, kept)(texts)["translation"]
+    assert all(text.decode().startswith("[UNK]") for text in outputs)

@@ -3,11 +3,14 @@ import pandas as pd
 import pytest
 
 from recurrent.data.windows import (
+    TRAINING_GAP_ADVICE,
     Scaler,
     calendar_features,
+    calendar_kind,
     chronological_split,
     fill_gaps,
     minimum_length,
+    range_departure,
     regular_series,
     windows,
 )
@@ -176,14 +179,16 @@ def test_regular_series_sorts_and_turns_absent_steps_into_gaps():
     [
         (
             ["2001-01-01 00:00", "2001-01-01 00:00", "2001-01-01 01:00"],
-            "repeats 2001-01-01 00:00:00",
+            "repeats 2001-01-01 00:00:00; keep one row per time, or aggregate "
+            "them with --set resample=RULE",
         ),
         (
             [
                 f"2001-01-01 {hour}"
                 for hour in ["00:00", "01:00", "02:00", "02:30", "03:00", "04:00"]
             ],
-            "has 2001-01-01 02:30:00, off the regular step of 0 days 01:00:00",
+            "has 2001-01-01 02:30:00, off the regular step of 0 days 01:00:00; "
+            "resample the series to one step with --set resample=RULE",
         ),
         (["2001-01-01 00:00", "yesterday-ish"], "holds 'yesterday-ish', not a time"),
     ],
@@ -192,3 +197,88 @@ def test_regular_series_refuses_times_it_cannot_place(times, message):
     frame = pd.DataFrame({"time": times, "value": range(len(times))})
     with pytest.raises(UserInputError, match=message):
         regular_series(frame, "time")
+
+
+def test_a_long_gap_error_names_the_first_and_the_longest_gap():
+    frame = _frame([1.0] * 20).assign(other=1.0)
+    frame.loc[2:4, "other"] = np.nan  # first: 3 values
+    frame.loc[8:14, "value"] = np.nan  # longest: 7 values, in the first column
+    frame.loc[17:18, "value"] = np.nan  # short enough
+    with pytest.raises(UserInputError) as raised:
+        fill_gaps(frame, ["value", "other"], 2, "time")
+    message = str(raised.value)
+    assert message.startswith(
+        "column 'other' misses 3 values in a row (2001-01-01 02:00:00 to "
+        "2001-01-01 04:00:00), more than max_gap=2; the longest gap: column "
+        "'value' misses 7 values in a row (2001-01-01 08:00:00 to 2001-01-01 14:00:00)"
+    )
+    assert "raise --set max_gap=7" in message
+    assert "--set resample=RULE" in message
+    assert TRAINING_GAP_ADVICE.startswith("fill them")
+
+
+@pytest.mark.parametrize(
+    "freq,kind",
+    [("15min", "hour"), ("h", "hour"), ("D", "weekday"), ("W", "year"), ("MS", "year")],
+)
+def test_calendar_features_follow_the_step_and_are_never_constant(freq, kind):
+    times = pd.Series(pd.date_range("2001-01-01", periods=120, freq=freq))
+    assert calendar_kind(times.diff().iloc[1]) == kind
+    features = calendar_features(times, kind)
+    assert features.shape == (120, 2) and features.columns[0] == f"{kind}_sin"
+    assert (features.std() > 0.3).all()
+    np.testing.assert_allclose((features**2).sum(axis=1), 1, atol=1e-6)
+
+
+def test_a_yearly_step_has_no_calendar_cycle():
+    assert calendar_kind(pd.Timedelta(days=365)) is None
+
+
+def test_resample_aggregates_repeated_and_irregular_times_to_a_regular_step():
+    frame = pd.DataFrame(
+        {
+            "time": [
+                "2001-01-01 00:10",
+                "2001-01-01 00:10",
+                "2001-01-01 00:50",
+                "2001-01-01 01:20",
+                "2001-01-01 03:05",
+            ],
+            "value": [1.0, 3.0, 5.0, 7.0, 9.0],
+        }
+    )
+    with pytest.raises(UserInputError, match="repeats"):
+        regular_series(frame, "time")
+    hourly = regular_series(frame, "time", resample="1h")
+    assert hourly["time"].dt.hour.tolist() == [0, 1, 2, 3]
+    np.testing.assert_allclose(hourly["value"], [3.0, 7.0, np.nan, 9.0])
+    summed = regular_series(frame, "time", resample="1h", how="sum")
+    np.testing.assert_allclose(summed["value"], [9.0, 7.0, np.nan, 9.0])
+
+
+def test_resample_refuses_an_unknown_rule_and_text_values():
+    frame = pd.DataFrame({"time": ["2001-01-01", "2001-01-02"], "value": [1, "x"]})
+    with pytest.raises(UserInputError, match="resample takes a pandas offset"):
+        regular_series(frame, "time", resample="fortnightly-ish")
+    with pytest.raises(UserInputError, match="column 'value' holds a non-number"):
+        regular_series(frame, "time", resample="1D")
+
+
+def test_range_departure_reports_a_part_outside_the_widened_training_range():
+    train = np.array([0.0, 10.0])
+    assert range_departure(train, np.array([-0.5, 10.9]), 0.1) is None
+    assert range_departure(train, np.array([5.0, 12.0]), 0.1) == (5.0, 12.0)
+    assert range_departure(train, np.array([-3.0, 1.0]), 0.1) == (-3.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    "freq,step", [("MS", "1MS"), ("QS-JAN", "3MS"), ("ME", "1ME"), ("QE", "3ME")]
+)
+def test_month_and_quarter_series_are_regular_despite_uneven_lengths(freq, step):
+    times = pd.date_range("2001-01-01", periods=12, freq=freq)
+    frame = pd.DataFrame({"time": times.astype(str), "value": np.arange(12.0)})
+    frame = frame.drop(index=5)  # an absent step becomes a gap
+    series = regular_series(frame, "time")
+    expected = pd.date_range(times[0], times[-1], freq=step)
+    assert series["time"].tolist() == expected.tolist()
+    assert series["value"].isna().tolist() == [i == 5 for i in range(12)]
