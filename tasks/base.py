@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from recurrent.choices import lookup
 from recurrent.errors import UserInputError
 
 SCHEDULES = ("constant", "cosine")
@@ -58,7 +59,7 @@ class TaskConfig:
         self.at_least(epochs=1, batch_size=1, patience=0, max_batches=0, clipnorm=0)
         self.require("learning_rate", self.learning_rate > 0, "positive")
         self.in_unit_interval("warmup")
-        self.require("schedule", self.schedule in SCHEDULES, f"one of {SCHEDULES}")
+        self.choose(schedule=SCHEDULES)
 
     def require(self, name: str, ok: bool, requirement: str) -> None:
         """Raises an error that names the setting, its value and `requirement`."""
@@ -71,6 +72,13 @@ class TaskConfig:
         """Checks each named setting is at least its given value."""
         for name, bound in lowest.items():
             self.require(name, getattr(self, name) >= bound, f"at least {bound}")
+
+    def choose(self, **choices) -> None:
+        """Checks each named string setting is one of its choices, in any case,
+        and keeps it in lower case, so `Window` and `window` are one setting."""
+        for name, valid in choices.items():
+            lookup(dict.fromkeys(valid), getattr(self, name), name)
+            object.__setattr__(self, name, str(getattr(self, name)).lower())
 
     def in_unit_interval(self, *names: str) -> None:
         """Checks each named setting (a rate such as dropout) lies in [0, 1)."""

@@ -28,7 +28,6 @@ import pandas as pd
 import tensorflow as tf
 
 from recurrent.baselines.forecasting import HoltWinters, naive, seasonal_naive
-from recurrent.choices import lookup
 from recurrent.data.sources import fingerprint, load_table, parse_spec
 from recurrent.data.windows import (
     AGGREGATIONS,
@@ -166,11 +165,13 @@ class Config(TaskConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        lookup(dict.fromkeys(MODELS), self.model, "model")
-        lookup(dict.fromkeys(DISTRIBUTIONS), self.head, "head")
-        lookup(CELLS, self.cell, "cell")
-        lookup(dict.fromkeys(NORMALIZATIONS), self.normalize, "normalize")
-        lookup(dict.fromkeys(AGGREGATIONS), self.resample_how, "resample_how")
+        self.choose(
+            model=MODELS,
+            head=DISTRIBUTIONS,
+            cell=CELLS,
+            normalize=NORMALIZATIONS,
+            resample_how=AGGREGATIONS,
+        )
         resample_rule(self.resample)
         self.at_least(
             lookback=1,

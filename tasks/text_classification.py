@@ -18,7 +18,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from recurrent.choices import lookup
 from recurrent.data.batching import kept_length, length_bucketed, ragged_ids
 from recurrent.data.sources import fingerprint, load_splits
 from recurrent.data.tokenizers import (
@@ -152,11 +151,13 @@ class Config(TaskConfig):
             "length_percentile", 0 < self.length_percentile <= 100, "in (0, 100]"
         )
         self.in_unit_interval("dropout", "embedding_dropout", "recurrent_dropout")
-        lookup(dict.fromkeys(FRONT_ENDS), self.front_end, "front_end")
-        lookup(dict.fromkeys(ENCODERS), self.encoder, "encoder")
-        lookup(dict.fromkeys(POOLINGS), self.pooling, "pooling")
-        lookup(CELLS, self.cell, "cell")
-        lookup(MERGE_MODES, self.merge_mode, "merge_mode")
+        self.choose(
+            front_end=FRONT_ENDS,
+            encoder=ENCODERS,
+            pooling=POOLINGS,
+            cell=CELLS,
+            merge_mode=MERGE_MODES,
+        )
         if self.encoder == "disconnected" and self.layers != 1:
             raise UserInputError(
                 "the disconnected encoder has one layer; --set layers=1"

@@ -22,7 +22,6 @@ import keras
 import numpy as np
 
 from recurrent import generation
-from recurrent.choices import lookup
 from recurrent.data.sources import fingerprint, load_splits
 from recurrent.data.tokenizers import token_counts
 from recurrent.generation import report
@@ -115,8 +114,7 @@ class Config(TaskConfig):
             "even for a bidirectional encoder (each direction gets half)",
         )
         tables = (NAMES, SCORES, LOCAL_MODES, BRIDGES, CELLS)
-        for name, names in zip(CHOICES, tables, strict=True):
-            lookup(dict.fromkeys(names), getattr(self, name), name)
+        self.choose(**dict(zip(CHOICES, tables, strict=True)))
 
     def decoder_options(self) -> dict:
         """The `AttentionDecoder` settings, for `Seq2Seq(decoder_options=...)`."""

@@ -50,3 +50,18 @@ def test_unknown_keys_in_a_file_are_refused(tmp_path):
 def test_a_missing_config_file_names_the_path():
     with pytest.raises(UserInputError, match="config file 'nope.toml' not found"):
         resolve(Config, config_file="nope.toml")
+
+
+def test_choices_in_any_case_are_kept_in_lower_case():
+    from tasks.forecasting import Config as ForecastingConfig
+    from tasks.text_classification import Config as TextClassificationConfig
+    from tasks.translation import Config as TranslationConfig
+
+    # The code compares settings to lower-case names: `Window` must act as `window`.
+    assert (
+        ForecastingConfig(normalize="Window", model="Many_To_One").normalize == "window"
+    )
+    assert ForecastingConfig(model="Many_To_One").model == "many_to_one"
+    assert TextClassificationConfig(pooling="Attention").pooling == "attention"
+    assert TranslationConfig(attention="LOCAL").attention == "local"
+    assert TranslationConfig(schedule="Cosine").schedule == "cosine"

@@ -345,3 +345,47 @@ def test_predict_resamples_and_computes_the_calendar_of_the_export(tmp_path):
     np.testing.assert_allclose(
         window[:, 1], np.sin(2 * np.pi * days.day_of_week / 7), atol=1e-6
     )
+
+
+def test_a_real_rising_series_us_gdp_beats_seasonal_naive_with_a_warning(
+    tmp_path, capsys
+):
+    from statsmodels.datasets import macrodata
+
+    data = macrodata.load_pandas().data  # 1959Q1-2009Q3, installed with statsmodels
+    quarters = pd.PeriodIndex.from_fields(
+        year=data["year"].astype(int), quarter=data["quarter"].astype(int), freq="Q"
+    )
+    path = tmp_path / "us_gdp.csv"
+    pd.DataFrame(
+        {
+            "quarter": quarters.to_timestamp().strftime("%Y-%m-%d"),
+            "realgdp": data["realgdp"],
+            "realcons": data["realcons"],
+        }
+    ).to_csv(path, index=False)
+    config = Config(
+        target="realgdp",
+        features=("realgdp", "realcons"),
+        time_column="quarter",
+        season=4,
+        lookback=8,
+        horizon=4,
+        units=16,
+        epochs=40,
+        batch_size=16,
+        normalize="window",
+        difference=1,
+    )
+    prepared = TASK.prepare(config, str(path))
+    assert "warning: the test values of 'realgdp' run from" in capsys.readouterr().err
+    keras.utils.set_random_seed(0)
+    model = TASK.build_model(config, prepared)
+    model.fit(prepared.train, epochs=config.epochs, verbose=0, shuffle=False)
+    evaluation = TASK.evaluate(
+        in_memory_predictor(TASK, model, prepared), prepared, config
+    )
+    # Seasonal naive lags a year of growth behind; the model follows the level.
+    assert (
+        evaluation.metrics["mae"] < 0.8 * evaluation.baselines["seasonal_naive"]["mae"]
+    )
