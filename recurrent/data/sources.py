@@ -25,11 +25,18 @@ from recurrent.data.splits import SPLITS, hash_split
 from recurrent.errors import UserInputError
 
 FILE_READERS = {
-    ".csv": lambda path, header: pd.read_csv(path, header=header),
-    ".tsv": lambda path, header: pd.read_csv(path, sep="\t", quoting=3, header=header),
-    ".txt": lambda path, header: pd.read_csv(path, sep="\t", quoting=3, header=header),
-    ".jsonl": lambda path, header: pd.read_json(path, lines=True),
+    ".csv": lambda path, header, **options: pd.read_csv(path, header=header, **options),
+    ".tsv": lambda path, header, **options: pd.read_csv(
+        path, sep="\t", quoting=3, header=header, **options
+    ),
+    ".txt": lambda path, header, **options: pd.read_csv(
+        path, sep="\t", quoting=3, header=header, **options
+    ),
+    ".jsonl": lambda path, header, **options: pd.read_json(path, lines=True),
 }
+# In text data "NA", "None" or "null" is text (a word, a UI string): only an
+# empty cell is missing. pandas would read them all as missing values.
+ONLY_EMPTY_IS_MISSING = {"keep_default_na": False, "na_values": [""]}
 SPEC_FORMS = (
     f"a bundled dataset ({', '.join(sorted(BUILDERS))}), tfds:<name>[/<config>], "
     "or a .csv, .tsv, .txt (tab-separated) or .jsonl file"
@@ -121,14 +128,15 @@ def load_splits(
     Returns:
         `{"train": frame, "validation": frame, "test": frame}` with the canonical
         columns. Rows of a file with an empty value (missing or blank) are
-        dropped, with a printed count per column.
+        dropped, with a printed count per column; text such as "NA" or "None"
+        is kept as text.
     """
     if isinstance(spec, str):
         spec = parse_spec(spec)
     if spec.kind == "file":
-        frame = _read_file(Path(spec.name))
+        frame = _read_file(Path(spec.name), text=True)
         if positional and _headerless(frame, columns, Path(spec.name)):
-            frame = _read_file(Path(spec.name), header=None)
+            frame = _read_file(Path(spec.name), header=None, text=True)
             if frame.shape[1] < len(columns):
                 raise UserInputError(
                     f"{spec} needs {len(columns)} tab-separated fields per line "
@@ -187,9 +195,11 @@ def fingerprint(splits: Mapping[str, pd.DataFrame]) -> str:
     return digest.hexdigest()
 
 
-def _read_file(path: Path, header: int | None = 0) -> pd.DataFrame:
+def _read_file(path: Path, header: int | None = 0, text: bool = False) -> pd.DataFrame:
+    """A data file as a table; with `text`, only empty cells are missing."""
+    options = ONLY_EMPTY_IS_MISSING if text else {}
     try:
-        frame = FILE_READERS[path.suffix.lower()](path, header)
+        frame = FILE_READERS[path.suffix.lower()](path, header, **options)
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as error:
         raise UserInputError(f"cannot parse {str(path)!r}: {error}") from None
     if frame.empty:
@@ -224,7 +234,8 @@ def _split_table(frame, columns, key, source, hint) -> dict[str, pd.DataFrame]:
                 f"{source}: unknown split value(s) {unknown}; use train, validation, test"
             )
     else:
-        assignment = table[key].astype(str).map(hash_split)
+        # Missing keys stay missing here (pandas' string dtype); their rows go next.
+        assignment = table[key].astype(str).map(hash_split, na_action="ignore")
     table = _drop_empty(table.assign(_split=assignment.values), columns, source)
     return {
         split: table[table["_split"] == split]

@@ -221,6 +221,27 @@ def test_rows_with_an_empty_value_are_dropped_and_counted_per_column(tmp_path, c
     ]
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".tsv"])
+def test_words_pandas_reads_as_missing_are_kept_as_text(tmp_path, suffix):
+    words = ["None", "NA", "null", "N/A", "nan", "NULL"]
+    path = tmp_path / f"strings{suffix}"
+    separator = "," if suffix == ".csv" else "\t"
+    lines = ["source", "target"]
+    path.write_text(
+        "\n".join(
+            [separator.join(lines)]
+            + [separator.join([word, f"{word} translated"]) for word in words]
+            + [separator.join(["", "an empty source"])]
+        )
+        + "\n"
+    )
+    splits = load_splits(
+        str(path), {"source": "source", "target": "target"}, key="source"
+    )
+    kept = pd.concat(splits.values())
+    assert sorted(kept["source"]) == sorted(words)  # only the empty cell is dropped
+
+
 @pytest.mark.parametrize(
     "spec,message",
     [
