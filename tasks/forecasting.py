@@ -47,22 +47,12 @@ from recurrent.data.windows import (
     windows,
 )
 from recurrent.errors import UserInputError
-from recurrent.layers import (
-    CELLS,
-    AutoregressiveDecoder,
-    ForecastHead,
-    RecurrentEncoder,
-)
+from recurrent.layers import CELLS
 from recurrent.layers.forecast import DISTRIBUTIONS, point_index
-from recurrent.layers.reversible import (
-    InstanceDenormalization,
-    InstanceNormalization,
-    LagDifference,
-    LagIntegration,
-)
 from recurrent.losses import ForecastLoss
 from recurrent.metrics import forecasting as scores
 from recurrent.metrics.report import side_by_side
+from recurrent.models.forecaster import forecaster
 from recurrent.plots import forecast_figure
 from tasks import TASKS
 from tasks.base import (
@@ -300,44 +290,24 @@ def blank_rows(values: tf.Tensor, keep: tf.Tensor) -> tf.Tensor:
 
 
 def build_network(config: Config, features: int, measured: int = 1) -> keras.Model:
-    """The forecaster over scaled windows: `[batch, lookback, features]` -> `[batch, horizon, P]`.
-
-    The first `measured` features are measurements (the target first), the
-    rest calendar inputs; `normalize=window` and `difference` transform the
-    measurements and are undone on the outputs here, inside the network.
-    """
-    window = keras.Input((config.lookback, features), name="window")
-    inputs = window
-    if config.normalize == "window":
-        inputs, location, spread = InstanceNormalization(measured)(inputs)
-    history = inputs[..., 0]
-    if config.difference:
-        inputs = LagDifference(config.difference, measured)(inputs)
-    encoder = RecurrentEncoder(
-        config.units,
+    """The configured `recurrent.models.forecaster.forecaster` over `features`
+    inputs, the first `measured` of them measurements."""
+    return forecaster(
+        config.lookback,
+        features,
+        config.horizon,
+        model=config.model,
+        head=config.head,
+        quantiles=config.quantiles,
         cell=config.cell,
-        num_layers=config.layers,
+        units=config.units,
+        layers=config.layers,
         bidirectional=config.bidirectional,
         dropout=config.dropout,
-        return_sequences=False,
+        measured=measured,
+        normalize=config.normalize,
+        difference=config.difference,
     )
-    last, states = encoder(inputs)
-    if config.model == "many_to_one":
-        parameters = ForecastHead(config.horizon, config.head, config.quantiles)(last)
-    else:
-        last_target = inputs[:, -1, :1]  # the target is the first input column
-        parameters = AutoregressiveDecoder(
-            encoder.width, config.horizon, config.cell, config.head, config.quantiles
-        )(last_target, states)
-    if config.difference:
-        parameters = LagIntegration(
-            config.difference, config.horizon, config.head, config.quantiles
-        )(parameters, history)
-    if config.normalize == "window":
-        parameters = InstanceDenormalization(config.head, config.quantiles)(
-            parameters, location, spread
-        )
-    return keras.Model(window, parameters, name=f"forecaster_{config.model}")
 
 
 class Forecasting(Task):

@@ -14,10 +14,8 @@ from collections.abc import Mapping, Sequence
 import keras
 import numpy as np
 import tensorflow as tf
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
 
+from recurrent.baselines.classification import tfidf_logistic_regression
 from recurrent.data.batching import kept_length, length_bucketed, ragged_ids
 from recurrent.data.sources import fingerprint, load_splits
 from recurrent.data.tokenizers import (
@@ -175,14 +173,6 @@ class Config(TaskConfig):
                 "pretrain_text is read by language-model pretraining; "
                 "--set pretrain_epochs=N (N >= 1)"
             )
-
-
-def tfidf_logistic_regression():
-    """The baseline: TF-IDF of word 1-2 grams (sublinear tf) with logistic regression."""
-    return make_pipeline(
-        TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2),
-        LogisticRegression(C=10.0, max_iter=2000),
-    )
 
 
 class TextClassification(Task):
