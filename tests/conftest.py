@@ -1,4 +1,5 @@
-"""Test-wide settings: offline data in a per-session TFDS folder, quiet TensorFlow."""
+"""Test-wide settings: offline data in a per-session TFDS folder, a per-session
+cache of derived data, quiet TensorFlow."""
 
 import os
 
@@ -7,18 +8,29 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def tfds_data_dir(tmp_path_factory):
-    """Bundled datasets are prepared once per session into a fresh folder.
+def _session_folder(tmp_path_factory, variable: str, name: str):
+    """Points `variable` at a fresh folder for the session, then restores it.
 
-    Subprocesses inherit it through TFDS_DATA_DIR, so nothing outside the test
-    folders is written and a clean machine behaves like CI.
+    Subprocesses inherit it, so nothing outside the test folders is written
+    and a clean machine behaves like CI.
     """
-    path = tmp_path_factory.mktemp("tensorflow_datasets")
-    previous = os.environ.get("TFDS_DATA_DIR")
-    os.environ["TFDS_DATA_DIR"] = str(path)
+    path = tmp_path_factory.mktemp(name)
+    previous = os.environ.get(variable)
+    os.environ[variable] = str(path)
     yield path
     if previous is None:
-        os.environ.pop("TFDS_DATA_DIR", None)
+        os.environ.pop(variable, None)
     else:
-        os.environ["TFDS_DATA_DIR"] = previous
+        os.environ[variable] = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tfds_data_dir(tmp_path_factory):
+    """Bundled datasets are prepared once per session into a fresh folder."""
+    yield from _session_folder(tmp_path_factory, "TFDS_DATA_DIR", "tensorflow_datasets")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_dir(tmp_path_factory):
+    """Oracle labels and other derived data are cached in a fresh folder."""
+    yield from _session_folder(tmp_path_factory, "RECURRENT_CACHE_DIR", "cache")

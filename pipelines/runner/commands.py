@@ -149,8 +149,18 @@ def _evaluate_and_export(task, model, prepared, config, layout, data, run_dir) -
         evaluation = task.evaluate(predictor, prepared, config)
         _show(evaluation)
         figures = figure_files(task, figure_predictor(task, model, prepared), prepared)
+        samples = task.samples(predictor, prepared)
         path = export_model(
-            task, model, prepared, config, evaluation, layout, data, run_dir, figures
+            task,
+            model,
+            prepared,
+            config,
+            evaluation,
+            layout,
+            data,
+            run_dir,
+            figures,
+            samples,
         )
     print(f"exported {path}")
     return path

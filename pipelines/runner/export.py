@@ -90,10 +90,13 @@ def export(
     data: str,
     run_dir: Path | None = None,
     figures: dict[str, bytes] | None = None,
+    samples: str | None = None,
 ) -> Path:
     """Exports a trained model as the next version; returns its folder.
 
-    `figures` (PNG bytes by name) are saved beside the model as `<name>.png`.
+    `figures` (PNG bytes by name) are saved beside the model as `<name>.png`,
+    and `samples` (Markdown: a few validation predictions, as TensorBoard's
+    text tab shows them) as `samples.md`.
     """
     layout.task_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(layout.task_dir)
@@ -105,6 +108,8 @@ def export(
         model.save(staging / "model.keras")
         for name, png in (figures or {}).items():
             (staging / f"{name}.png").write_bytes(png)
+        if samples:
+            (staging / "samples.md").write_text(samples + "\n", encoding="utf-8")
         metadata = {
             "task": task.name,
             "created": datetime.datetime.now(datetime.UTC).isoformat(
@@ -123,6 +128,7 @@ def export(
                 if _is_json(value)
             },
             "figures": sorted(f"{name}.png" for name in figures or {}),
+            "samples": "samples.md" if samples else None,
             "run": str(run_dir) if run_dir else None,
             "versions": library_versions(),
         }

@@ -98,6 +98,18 @@ def _f1(selected: Counter, reference: Counter) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def sentence_rouge(sentences: Sequence[str], reference: str) -> list[float]:
+    """ROUGE-1 F1 plus ROUGE-2 F1 (0-2) of each sentence alone against
+    `reference`, tokenized as `greedy_oracle` does: a graded label per
+    sentence, where the oracle gives 0 or 1."""
+    wanted = [_ngrams(_TOKENIZER.tokenize(reference), n) for n in (1, 2)]
+    scores = []
+    for sentence in sentences:
+        tokens = _TOKENIZER.tokenize(sentence)
+        scores.append(sum(_f1(_ngrams(tokens, n), wanted[n - 1]) for n in (1, 2)))
+    return scores
+
+
 def greedy_oracle(
     sentences: Sequence[str], reference: str, max_sentences: int | None = None
 ) -> list[int]:

@@ -448,4 +448,6 @@ def _decode(feature, value):
         return feature.int2str(int(value))
     if isinstance(value, bytes):
         return value.decode("utf-8")
+    if getattr(value, "ndim", 0) > 0:  # a sequence feature: a list per row
+        return [_decode(feature.feature, item) for item in value]
     return value.item() if hasattr(value, "item") else value

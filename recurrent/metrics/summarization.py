@@ -70,3 +70,38 @@ def rouge_scores(
         mean = float(values.mean()) if values.size else float("nan")
         scores |= {measure: mean, f"{measure}_low": low, f"{measure}_high": high}
     return scores
+
+
+def sentence_f1(
+    chosen: Sequence[Sequence[int]], labels: Sequence[Sequence[int]]
+) -> dict[str, float]:
+    """Precision, recall and F1 (0-100) of chosen sentence indices against
+    0/1 labels per sentence, pooled over all documents (micro average)."""
+    hits = picked = wanted = 0
+    for indices, row in zip(chosen, labels, strict=True):
+        marked = {i for i, label in enumerate(row) if label}
+        indices = set(indices)
+        hits += len(indices & marked)
+        picked += len(indices)
+        wanted += len(marked)
+    precision = 100 * hits / picked if picked else 0.0
+    recall = 100 * hits / wanted if wanted else 0.0
+    total = precision + recall
+    return {
+        "sentence_precision": precision,
+        "sentence_recall": recall,
+        "sentence_f1": 2 * precision * recall / total if total else 0.0,
+    }
+
+
+def rouge_table(results: dict[str, dict[str, float]]) -> str:
+    """A text table of ROUGE F1 with 95% intervals: one row per system."""
+    header = f"{'system':<12}" + "".join(f"{m:>22}" for m in MEASURES)
+    lines = [header]
+    for system, scores in results.items():
+        cells = [
+            f"{scores[m]:6.2f} [{scores[m + '_low']:5.2f}, {scores[m + '_high']:5.2f}]"
+            for m in MEASURES
+        ]
+        lines.append(f"{system:<12}" + "".join(f"{cell:>22}" for cell in cells))
+    return "\n".join(lines)

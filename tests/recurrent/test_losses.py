@@ -34,3 +34,16 @@ def test_point_loss_is_the_mean_squared_error_and_config_round_trips():
         keras.losses.serialize(ForecastLoss("quantile", (0.2, 0.8)))
     )
     assert restored.distribution == "quantile" and restored.quantiles == (0.2, 0.8)
+
+
+def test_masked_binary_crossentropy_ignores_padding_and_matches_keras():
+    from recurrent.losses import MaskedBinaryCrossentropy
+
+    logits = np.array([[2.0, -1.0, -1e9], [0.5, 3.0, 4.0]], "float32")
+    targets = np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 1.0]], "float32")
+    per_example = np.array(MaskedBinaryCrossentropy().call(targets, logits))
+    reference = keras.losses.binary_crossentropy
+    first = reference(targets[0, :2], logits[0, :2], from_logits=True)
+    second = reference(targets[1], logits[1], from_logits=True)
+    np.testing.assert_allclose(per_example, [first, second], rtol=1e-5)
+    assert np.isfinite(per_example).all()

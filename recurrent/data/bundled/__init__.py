@@ -10,7 +10,9 @@ import importlib
 from recurrent.choices import lookup
 
 BUILDERS = {
+    "aclsum": "recurrent.data.bundled.aclsum:Aclsum",
     "bbc_news": "recurrent.data.bundled.bbc_news:BbcNews",
+    "bbc_summaries": "recurrent.data.bundled.bbc_summaries:BbcSummaries",
     "bible_parallel": "recurrent.data.bundled.bible_parallel:BibleParallel",
     "tmy_weather": "recurrent.data.bundled.tmy_weather:TmyWeather",
 }

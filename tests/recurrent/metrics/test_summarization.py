@@ -45,3 +45,24 @@ def test_the_interval_holds_the_mean_and_narrows_with_more_documents():
 def test_a_count_mismatch_is_refused():
     with pytest.raises(ValueError, match="2 summaries for 1 references"):
         rouge_per_document(["a", "b"], ["a"])
+
+
+def test_sentence_f1_pools_chosen_and_marked_sentences_over_documents():
+    from recurrent.metrics.summarization import sentence_f1
+
+    scores = sentence_f1([[0, 2], [1]], [[1, 0, 0], [0, 1, 1]])
+    # 2 hits of 3 chosen, of 3 marked.
+    assert scores["sentence_precision"] == pytest.approx(200 / 3)
+    assert scores["sentence_recall"] == pytest.approx(200 / 3)
+    assert scores["sentence_f1"] == pytest.approx(200 / 3)
+    assert sentence_f1([[]], [[0, 0]])["sentence_f1"] == 0.0
+
+
+def test_the_rouge_table_prints_each_system_with_its_intervals():
+    from recurrent.metrics.summarization import rouge_scores, rouge_table
+
+    scores = rouge_scores(["the cat sat", "a dog"], ["the cat sat", "a dog ran"])
+    table = rouge_table({"model": scores, "lead1": scores})
+    lines = table.splitlines()
+    assert lines[0].split() == ["system", "rouge1", "rouge2", "rougeL", "rougeLsum"]
+    assert lines[1].startswith("model") and f"{scores['rouge2']:.2f} [" in lines[1]

@@ -1,0 +1,124 @@
+"""Extractive summarization variants, trained as the pipeline trains them and
+scored on one split: the validation split to choose settings, the test split
+once for the configurations that are reported (the default and the ablations).
+
+Each variant is `python -m pipelines.extractive_summarization --data DATA
+--set ...` trained in its own run folder (a finished run is reused). The table
+gives the epoch kept (lowest validation loss), ROUGE-1/2/L F1 of the model
+with the ROUGE-2 interval, and the same for the baselines on the same split.
+
+    python benchmarks/summarization_variants.py --split validation \
+        [--data bbc_summaries] [--variants NAME ...] [--out /tmp/summarization]
+    python benchmarks/summarization_variants.py --split test --variants default \
+        no_content no_salience no_novelty no_position no_relative_position
+"""
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+
+VARIANTS = {
+    "default": [],
+    "no_content": ["content=false"],
+    "no_salience": ["salience=false"],
+    "no_novelty": ["novelty=false"],
+    "no_position": ["position=false"],
+    "no_relative_position": ["relative_position=false"],
+    "summary_sentences=1": ["summary_sentences=1"],
+    "summary_sentences=3": ["summary_sentences=3"],
+    "dropout=0.5": ["dropout=0.5"],
+    "learning_rate=3e-4": ["learning_rate=3e-4"],
+    "max_tokens=8000": ["max_tokens=8000"],
+    "pooling=max": ["pooling=max"],
+    "pooling=attention": ["pooling=attention"],
+    "cell=lstm": ["cell=lstm"],
+    "units=128": ["units=128"],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=["validation", "test"], required=True)
+    parser.add_argument("--data", default="bbc_summaries")
+    parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
+    parser.add_argument("--set", nargs="*", default=[], dest="extra")
+    parser.add_argument("--out", type=Path, default=Path("/tmp/summarization"))
+    args = parser.parse_args()
+
+    from pipelines.runner import config as configuration
+    from pipelines.runner.layout import Layout
+    from pipelines.runner.train import history, in_memory_predictor, train
+    from tasks import get
+
+    task = get("extractive_summarization")
+    rows = []
+    for name in args.variants:
+        config = configuration.resolve(
+            task.Config, assignments=[*VARIANTS[name], *args.extra]
+        )
+        started = time.perf_counter()
+        result = train(
+            task,
+            config,
+            args.data,
+            Layout(args.out / args.data.replace("/", "_"), task.name),
+            run_name=name.replace("=", "-"),
+        )
+        seconds = time.perf_counter() - started
+        prepared = result.prepared
+        scored = dataclasses.replace(
+            prepared, splits={**prepared.splits, "test": prepared.splits[args.split]}
+        )
+        predict = in_memory_predictor(task, result.model, scored)
+        evaluation = task.evaluate(predict, scored, config)
+        print(f"\n== {name} on {args.split}\n{evaluation.report}\n", flush=True)
+        rows.append(
+            {
+                "variant": name,
+                "epoch": best_epoch(history(result.run_dir)),
+                "seconds": round(seconds),
+                "model": evaluation.metrics,
+                "baselines": evaluation.baselines,
+            }
+        )
+        (args.out / f"{args.data.replace('/', '_')}-{args.split}.json").write_text(
+            json.dumps(rows, indent=1)
+        )
+    print(table(rows, args.split))
+
+
+def best_epoch(losses: list[float]) -> int:
+    """The 1-based epoch with the lowest validation loss."""
+    return min(range(len(losses)), key=losses.__getitem__) + 1 if losses else 0
+
+
+def table(rows, split: str) -> str:
+    def cells(scores):
+        return (
+            f"{scores['rouge1']:.2f} | {scores['rouge2']:.2f} "
+            f"[{scores['rouge2_low']:.2f}, {scores['rouge2_high']:.2f}] | "
+            f"{scores['rougeL']:.2f}"
+        )
+
+    extra = "sentence F1 |" if "sentence_f1" in rows[0]["model"] else ""
+    lines = [
+        f"| variant | epoch kept | {split} ROUGE-1 | ROUGE-2 [95%] | ROUGE-L | {extra}",
+        "|---|---|---|---|---|" + ("---|" if extra else ""),
+    ]
+    for row in rows:
+        f1 = f" {row['model']['sentence_f1']:.1f} |" if extra else ""
+        lines.append(f"| {row['variant']} | {row['epoch']} | {cells(row['model'])} |{f1}")
+    for name, scores in rows[0]["baselines"].items():
+        f1 = f" {scores['sentence_f1']:.1f} |" if extra else ""
+        lines.append(f"| {name} | – | {cells(scores)} |{f1}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
