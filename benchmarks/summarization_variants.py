@@ -6,9 +6,12 @@ Each variant is `python -m pipelines.extractive_summarization --data DATA
 --set ...` trained in its own run folder (a finished run is reused). The table
 gives the epoch kept (lowest validation loss), ROUGE-1/2/L F1 of the model
 with the ROUGE-2 interval, and the same for the baselines on the same split.
+The word2vec variants read vectors (gensim, `pip install gensim`) trained on
+the training-split BBC bodies only, as `benchmarks/short_texts.py` writes them.
 
     python benchmarks/summarization_variants.py --split validation \
-        [--data bbc_summaries] [--variants NAME ...] [--out /tmp/summarization]
+        [--data bbc_summaries] [--variants NAME ...] [--set key=value ...] \
+        [--counts 1 2 3] [--out /tmp/summarization]
     python benchmarks/summarization_variants.py --split test --variants default \
         no_content no_salience no_novelty no_position no_relative_position
 """
@@ -16,12 +19,13 @@ with the ROUGE-2 interval, and the same for the baselines on the same split.
 import argparse
 import dataclasses
 import json
+import re
 import sys
 import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
+sys.path[:0] = [str(PROJECT), str(PROJECT / "benchmarks")]
 
 VARIANTS = {
     "default": [],
@@ -30,8 +34,10 @@ VARIANTS = {
     "no_novelty": ["novelty=false"],
     "no_position": ["position=false"],
     "no_relative_position": ["relative_position=false"],
-    "summary_sentences=1": ["summary_sentences=1"],
-    "summary_sentences=3": ["summary_sentences=3"],
+    "labels=soft": ["labels=soft"],
+    "freeze_embeddings (random)": ["freeze_embeddings=true"],
+    "word2vec": ["embeddings={vectors}"],
+    "word2vec, frozen": ["embeddings={vectors}", "freeze_embeddings=true"],
     "dropout=0.5": ["dropout=0.5"],
     "learning_rate=3e-4": ["learning_rate=3e-4"],
     "max_tokens=8000": ["max_tokens=8000"],
@@ -48,8 +54,17 @@ def main() -> None:
     parser.add_argument("--data", default="bbc_summaries")
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
     parser.add_argument("--set", nargs="*", default=[], dest="extra")
+    parser.add_argument(
+        "--counts",
+        nargs="*",
+        type=int,
+        default=[],
+        help="score each trained model with summaries of these sentence counts",
+    )
     parser.add_argument("--out", type=Path, default=Path("/tmp/summarization"))
     args = parser.parse_args()
+
+    from short_texts import write_word_vectors
 
     from pipelines.runner import config as configuration
     from pipelines.runner.layout import Layout
@@ -58,9 +73,14 @@ def main() -> None:
 
     task = get("extractive_summarization")
     rows = []
+    args.out.mkdir(parents=True, exist_ok=True)
+    vectors = args.out / "word2vec_bbc_train_bodies_100.txt"
     for name in args.variants:
+        if "{vectors}" in " ".join(VARIANTS[name]) and not vectors.is_file():
+            write_word_vectors(vectors, dimensions=100)
+        settings = [value.format(vectors=vectors) for value in VARIANTS[name]]
         config = configuration.resolve(
-            task.Config, assignments=[*VARIANTS[name], *args.extra]
+            task.Config, assignments=[*settings, *args.extra]
         )
         started = time.perf_counter()
         result = train(
@@ -68,25 +88,31 @@ def main() -> None:
             config,
             args.data,
             Layout(args.out / args.data.replace("/", "_"), task.name),
-            run_name=name.replace("=", "-"),
+            run_name=re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-"),
         )
         seconds = time.perf_counter() - started
         prepared = result.prepared
-        scored = dataclasses.replace(
-            prepared, splits={**prepared.splits, "test": prepared.splits[args.split]}
-        )
-        predict = in_memory_predictor(task, result.model, scored)
-        evaluation = task.evaluate(predict, scored, config)
-        print(f"\n== {name} on {args.split}\n{evaluation.report}\n", flush=True)
-        rows.append(
-            {
-                "variant": name,
-                "epoch": best_epoch(history(result.run_dir)),
-                "seconds": round(seconds),
-                "model": evaluation.metrics,
-                "baselines": evaluation.baselines,
-            }
-        )
+        for count in args.counts or [prepared.assets["summary_sentences"]]:
+            # The same trained model, cutting its summaries at `count` sentences.
+            scored = dataclasses.replace(
+                prepared,
+                splits={**prepared.splits, "test": prepared.splits[args.split]},
+                assets={**prepared.assets, "summary_sentences": count},
+                serving={},
+            )
+            predict = in_memory_predictor(task, result.model, scored)
+            evaluation = task.evaluate(predict, scored, config)
+            label = f"{name}, {count} sentences" if args.counts else name
+            print(f"\n== {label} on {args.split}\n{evaluation.report}\n", flush=True)
+            rows.append(
+                {
+                    "variant": label,
+                    "epoch": best_epoch(history(result.run_dir)),
+                    "seconds": round(seconds),
+                    "model": evaluation.metrics,
+                    "baselines": evaluation.baselines,
+                }
+            )
         (args.out / f"{args.data.replace('/', '_')}-{args.split}.json").write_text(
             json.dumps(rows, indent=1)
         )
@@ -113,7 +139,9 @@ def table(rows, split: str) -> str:
     ]
     for row in rows:
         f1 = f" {row['model']['sentence_f1']:.1f} |" if extra else ""
-        lines.append(f"| {row['variant']} | {row['epoch']} | {cells(row['model'])} |{f1}")
+        lines.append(
+            f"| {row['variant']} | {row['epoch']} | {cells(row['model'])} |{f1}"
+        )
     for name, scores in rows[0]["baselines"].items():
         f1 = f" {scores['sentence_f1']:.1f} |" if extra else ""
         lines.append(f"| {name} | – | {cells(scores)} |{f1}")

@@ -33,6 +33,7 @@ from recurrent.data.hierarchical import document_batches, nested_ids, sentence_t
 from recurrent.data.sentences import sentences, split_sentences
 from recurrent.data.sources import fingerprint, load_splits, parse_spec
 from recurrent.data.tokenizers import fit_vocabulary, word_vectorizer
+from recurrent.data.word_vectors import read_word_vectors
 from recurrent.errors import UserInputError
 from recurrent.layers import CELLS
 from recurrent.layers.extractive import TERMS, SentenceExtractor
@@ -74,6 +75,10 @@ class Config(TaskConfig):
         max_sentences: sentences of a document the model reads and can pick.
         max_words: words of a sentence the model reads.
         embedding_dim: size of the word embeddings.
+        embeddings: a word2vec or GloVe text file whose vectors start the
+            embeddings ("" starts them at random).
+        freeze_embeddings: keep the embeddings fixed while training (the
+            file's vectors, or the random start).
         cell: "simple", "lstm" or "gru", at both levels.
         units: hidden size of each direction, at both levels.
         pooling: word states to sentence vector: "mean", "max", "last" or
@@ -83,7 +88,7 @@ class Config(TaskConfig):
             terms of SummaRuNNer that are on.
         position_buckets: segments of a document for the relative position.
         summary_sentences: sentences in a summary; 0 takes the median number
-            of labelled sentences per training document.
+            the oracle picks per training document.
         summary_words: if positive, a summary is the best sentences that fit
             in this many words (at least one) instead of a sentence count.
     """
@@ -100,6 +105,8 @@ class Config(TaskConfig):
     max_sentences: int = 50
     max_words: int = 50
     embedding_dim: int = 100
+    embeddings: str = ""
+    freeze_embeddings: bool = False
     cell: str = "gru"
     units: int = 64
     pooling: str = "mean"
@@ -154,7 +161,10 @@ class Config(TaskConfig):
 def _document_sentences(documents: Sequence[str]) -> list[list[list[str]]]:
     """Per document, per line, its sentences: a line always ends a sentence,
     so these are the sentences `split_sentences` finds in the whole document."""
-    lines = [document.replace("\r\n", "\n").replace("\r", "\n").split("\n") for document in documents]
+    lines = [
+        document.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        for document in documents
+    ]
     flat = sentences([line for row in lines for line in row])
     grouped, start = [], 0
     for row in lines:
@@ -177,7 +187,9 @@ def _highlight_labels(per_line, highlights, row: int, source) -> list[int]:
             f"{source}: document {row} has {len(lines)} non-blank lines but "
             f"{len(highlights)} highlight labels; give one 0/1 label per line"
         )
-    return [int(label) for line, label in zip(lines, highlights) for _ in line]
+    return [
+        int(label) for line, label in zip(lines, highlights, strict=True) for _ in line
+    ]
 
 
 def _oracle_labels(frames: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, list]]:
@@ -189,7 +201,9 @@ def _oracle_labels(frames: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, li
         + [
             "\n".join(document) + "\0" + summary
             for frame in frames.values()
-            for document, summary in zip(frame["sentences"], frame["summary"])
+            for document, summary in zip(
+                frame["sentences"], frame["summary"], strict=True
+            )
         ]
     )
 
@@ -200,11 +214,15 @@ def _oracle_labels(frames: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, li
             name: {
                 "oracle": [
                     greedy_oracle(document, summary)
-                    for document, summary in zip(frame["sentences"], frame["summary"])
+                    for document, summary in zip(
+                        frame["sentences"], frame["summary"], strict=True
+                    )
                 ],
                 "sentence_rouge": [
                     sentence_rouge(document, summary)
-                    for document, summary in zip(frame["sentences"], frame["summary"])
+                    for document, summary in zip(
+                        frame["sentences"], frame["summary"], strict=True
+                    )
                 ],
             }
             for name, frame in frames.items()
@@ -287,7 +305,9 @@ class ExtractiveSummarization(Task):
                 ]
             return [
                 _indicator(indices, len(document))
-                for indices, document in zip(frame["oracle"], frame["sentences"])
+                for indices, document in zip(
+                    frame["oracle"], frame["sentences"], strict=True
+                )
             ]
 
         train_sentences = [s for doc in splits["train"]["sentences"] for s in doc]
@@ -297,15 +317,12 @@ class ExtractiveSummarization(Task):
         )
         count = config.summary_sentences
         if not count and not config.summary_words:
-            binary = "highlight_labels" if labels == "highlights" else "oracle"
-            per_document = [
-                sum(row) if binary == "highlight_labels" else len(row)
-                for row in splits["train"][binary]
-            ]
+            # The oracle's count suits the references, whatever the labels.
+            per_document = [len(row) for row in splits["train"]["oracle"]]
             count = max(1, int(np.median(per_document)))
             print(
-                f"summaries take {count} sentences: the median number labelled per "
-                "training document (--set summary_sentences=N to choose)"
+                f"summaries take {count} sentences: the median number the oracle "
+                "picks per training document (--set summary_sentences=N to choose)"
             )
 
         def dataset(name: str, shuffle: bool) -> tf.data.Dataset:
@@ -342,13 +359,14 @@ class ExtractiveSummarization(Task):
     def build_model(self, config: Config, prepared: Prepared) -> keras.Model:
         vectorizer = prepared.assets["vectorizer"]
         tokens = keras.Input((None, None), dtype="int32", name="tokens")
-        x = keras.layers.Embedding(
+        embedding = keras.layers.Embedding(
             vectorizer.vocabulary_size(),
             config.embedding_dim,
             mask_zero=True,
+            trainable=not config.freeze_embeddings,
             name="embedding",
-        )(tokens)
-        x = keras.layers.Dropout(config.dropout)(x)
+        )
+        x = keras.layers.Dropout(config.dropout)(embedding(tokens))
         states, _ = HierarchicalEncoder(
             config.units,
             cell=config.cell,
@@ -365,6 +383,15 @@ class ExtractiveSummarization(Task):
             name="extractor",
         )(states)
         model = keras.Model(tokens, logits, name="summarunner")
+        if config.embeddings:
+            vectors = read_word_vectors(
+                config.embeddings,
+                vectorizer.get_vocabulary(),
+                config.embedding_dim,
+                seed=config.seed,
+            )
+            print(vectors.summary(config.embeddings))
+            embedding.set_weights([vectors.weights])
         model.compile(
             optimizer=optimizer(config, prepared.train), loss=MaskedBinaryCrossentropy()
         )
@@ -393,10 +420,16 @@ class ExtractiveSummarization(Task):
             shape = tf.shape(tokens)
             tokens = tf.pad(
                 tokens,
-                [[0, 0], [0, tf.maximum(1 - shape[1], 0)], [0, tf.maximum(1 - shape[2], 0)]],
+                [
+                    [0, 0],
+                    [0, tf.maximum(1 - shape[1], 0)],
+                    [0, tf.maximum(1 - shape[2], 0)],
+                ],
             )
             texts = split.to_tensor("")
-            texts = tf.pad(texts, [[0, 0], [0, tf.shape(tokens)[1] - tf.shape(texts)[1]]])
+            texts = tf.pad(
+                texts, [[0, 0], [0, tf.shape(tokens)[1] - tf.shape(texts)[1]]]
+            )
             real = tf.sequence_mask(split.row_lengths(), tf.shape(tokens)[1])
             logits = model(tokens, training=False)
             scores = tf.where(real, tf.sigmoid(logits), 0.0)
@@ -427,7 +460,7 @@ class ExtractiveSummarization(Task):
         chosen = {"model": [list(np.flatnonzero(row)) for row in outputs["selected"]]}
         mismatched = sum(
             int(n) != min(len(doc), config.max_sentences)
-            for n, doc in zip(outputs["sentence_count"], documents)
+            for n, doc in zip(outputs["sentence_count"], documents, strict=True)
         )
         if mismatched:  # the export must split as the training data was split
             raise RuntimeError(f"the export split {mismatched} documents differently")
@@ -538,9 +571,7 @@ class ExtractiveSummarization(Task):
             if sentences_count > shown:
                 rows.append(f"| ... | | {sentences_count - shown} more sentences |")
             rows.append("")
-            rows.append(
-                f"Summary: {outputs['summary'][index].decode('utf-8')}"
-            )
+            rows.append(f"Summary: {outputs['summary'][index].decode('utf-8')}")
             blocks.append("\n".join(rows))
         return "\n\n".join(blocks)
 

@@ -9,6 +9,7 @@ import pytest
 
 from pipelines.runner.config import coerce, field_types
 from tasks.base import TaskConfig
+from tasks.extractive_summarization import Config as ExtractiveSummarizationConfig
 from tasks.forecasting import Config as ForecastingConfig
 from tasks.text_classification import Config as TextClassificationConfig
 from tasks.translation import Config as TranslationConfig
@@ -18,6 +19,7 @@ SECTIONS = {
     "### Text classification variants": TextClassificationConfig,
     "### Forecasting": ForecastingConfig,
     "### Translation": TranslationConfig,
+    "### Extractive summarization": ExtractiveSummarizationConfig,
 }
 SHARED = "Every task also has these settings:"
 

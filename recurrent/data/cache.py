@@ -18,7 +18,11 @@ from typing import Any
 def cache_dir() -> Path:
     """The cache folder: `RECURRENT_CACHE_DIR`, else `~/.cache/recurrent-pipelines`."""
     configured = os.environ.get("RECURRENT_CACHE_DIR")
-    return Path(configured) if configured else Path.home() / ".cache" / "recurrent-pipelines"
+    return (
+        Path(configured)
+        if configured
+        else Path.home() / ".cache" / "recurrent-pipelines"
+    )
 
 
 def digest(parts: Iterable[str]) -> str:

@@ -84,9 +84,7 @@ class SentenceExtractor(keras.layers.Layer):
         negative logit.
     """
 
-    def __init__(
-        self, terms=TERMS, max_positions=100, position_buckets=10, **kwargs
-    ):
+    def __init__(self, terms=TERMS, max_positions=100, position_buckets=10, **kwargs):
         super().__init__(**kwargs)
         unknown = sorted(set(terms) - set(TERMS))
         if unknown:
@@ -143,7 +141,9 @@ class SentenceExtractor(keras.layers.Layer):
             logits += ops.matmul(states, self.content)
         if {"salience", "novelty"} & set(self.terms):
             mean = ops.sum(states * valid[..., None], axis=1) / count
-            document = ops.tanh(ops.matmul(mean, self.document_kernel) + self.document_bias)
+            document = ops.tanh(
+                ops.matmul(mean, self.document_kernel) + self.document_bias
+            )
         if "salience" in self.terms:
             projected = ops.matmul(document, ops.transpose(self.salience))
             logits += ops.sum(states * projected[:, None, :], axis=-1)

@@ -46,12 +46,22 @@ def test_smoke_run_trains_evaluates_and_exports_with_its_baselines(smoke):
     metadata = json.loads((export / "metadata.json").read_text())
     assert metadata["data"] == "bbc_summaries"
     assert metadata["endpoints"] == ["summarize"]
-    assert set(metadata["baselines"]) == {"lead1", "lead3", "textrank", "random", "oracle"}
+    assert set(metadata["baselines"]) == {
+        "lead1",
+        "lead3",
+        "textrank",
+        "random",
+        "oracle",
+    }
     for scores in [metadata["metrics"], *metadata["baselines"].values()]:
         for measure in ("rouge1", "rouge2", "rougeL", "rougeLsum"):
-            assert scores[f"{measure}_low"] <= scores[measure] <= scores[f"{measure}_high"]
+            assert (
+                scores[f"{measure}_low"] <= scores[measure] <= scores[f"{measure}_high"]
+            )
     oracle = metadata["baselines"]["oracle"]["rouge2"]
-    assert oracle > max(s["rouge2"] for n, s in metadata["baselines"].items() if n != "oracle")
+    assert oracle > max(
+        s["rouge2"] for n, s in metadata["baselines"].items() if n != "oracle"
+    )
     assert metadata["metrics"]["share_of_oracle_rouge2"] == pytest.approx(
         metadata["metrics"]["rouge2"] / oracle
     )
@@ -74,8 +84,13 @@ def test_the_export_summarizes_raw_strings_where_the_project_cannot_be_imported(
     assert answer["count"] == [4, 0, 1] and answer["empty"] == [0]
     first = answer["sentences"][0][:4]
     assert first[0] == "The council approved the new budget on Monday."
-    assert first[2] == "Mr. Smith said the plan was fair." and first[3] == "Critics disagreed."
-    chosen = [s for s, picked in zip(first, answer["selected"][0]) if picked]
+    assert (
+        first[2] == "Mr. Smith said the plan was fair."
+        and first[3] == "Critics disagreed."
+    )
+    chosen = [
+        s for s, picked in zip(first, answer["selected"][0], strict=True) if picked
+    ]
     assert answer["summary"][0] == " ".join(chosen) and chosen
     assert answer["summary"][1] == "" and not any(answer["selected"][1])
     assert answer["summary"][2] == "One sentence only"

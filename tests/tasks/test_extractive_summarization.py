@@ -13,8 +13,25 @@ from recurrent.errors import UserInputError
 from tasks.extractive_summarization import TASK, Config, _chosen
 
 TINY = Config().tiny()
-FILLER = "the a of and to in was for on with as by at from his her".split()
-TOPICS = "river market school garden train winter music doctor".split()
+FILLER = [
+    "the",
+    "a",
+    "of",
+    "and",
+    "to",
+    "in",
+    "was",
+    "for",
+    "on",
+    "with",
+    "as",
+    "by",
+    "at",
+    "from",
+    "his",
+    "her",
+]
+TOPICS = ["river", "market", "school", "garden", "train", "winter", "music", "doctor"]
 
 
 @pytest.fixture(autouse=True)
@@ -40,8 +57,9 @@ def _keyword_documents(count: int, seed: int = 0) -> list[dict]:
             {
                 "document": " ".join(sentences),
                 "summary": f"Breaking news: the {topic}.",
-                "split": "train" if index < count - 80 else
-                ("validation" if index < count - 40 else "test"),
+                "split": "train"
+                if index < count - 80
+                else ("validation" if index < count - 40 else "test"),
             }
         )
     return rows
@@ -78,7 +96,7 @@ def test_prepare_splits_sentences_labels_them_and_caches_the_oracle(tmp_path):
     assert all(len(sentences) == 6 for sentences in test["sentences"])
     assert all(
         sentences[i].startswith("Breaking news")
-        for sentences, (i,) in zip(test["sentences"], test["oracle"])
+        for sentences, (i,) in zip(test["sentences"], test["oracle"], strict=True)
     )
     tokens, targets = next(iter(prepared.train))
     assert tokens.shape[:2] == targets.shape and tokens.shape[1] == 6
@@ -112,6 +130,7 @@ def test_renamed_csv_columns_and_a_word_budget(tmp_path):
         outputs["scores"],
         outputs["selected"],
         outputs["sentence_count"],
+        strict=True,
     ):
         texts = [s.decode() for s in sentences[:count]]
         expected = select(list(scores[:count]), texts, count=None, words=12)
@@ -141,14 +160,23 @@ def test_human_highlights_are_read_per_line_and_checked(tmp_path):
 @pytest.mark.parametrize("budget", [0, 9])
 def test_in_graph_selection_is_the_baselines_selection(budget):
     rng = np.random.default_rng(budget)
-    texts = [[" ".join(["w"] * int(n)) for n in rng.integers(1, 8, 6)] for _ in range(20)]
+    texts = [
+        [" ".join(["w"] * int(n)) for n in rng.integers(1, 8, 6)] for _ in range(20)
+    ]
     counts = rng.integers(1, 7, 20)
     scores = rng.random((20, 6)).astype("float32")
     scores[:, 2] = scores[:, 3]  # ties go to the earlier sentence
     real = np.arange(6)[None, :] < counts[:, None]
-    padded = [[t if r else "" for t, r in zip(row, mask)] for row, mask in zip(texts, real)]
+    padded = [
+        [t if r else "" for t, r in zip(row, mask, strict=True)]
+        for row, mask in zip(texts, real, strict=True)
+    ]
     chosen = _chosen(
-        tf.constant(np.where(real, scores, 0.0)), tf.constant(padded), tf.constant(real), 2, budget
+        tf.constant(np.where(real, scores, 0.0)),
+        tf.constant(padded),
+        tf.constant(real),
+        2,
+        budget,
     ).numpy()
     for row in range(20):
         n = counts[row]
@@ -161,9 +189,7 @@ def test_in_graph_selection_is_the_baselines_selection(budget):
         assert list(np.flatnonzero(chosen[row])) == expected
 
 
-class CnnDailymailSample(
-    tfds.builder_cls("cnn_dailymail"), skip_registration=True
-):
+class CnnDailymailSample(tfds.builder_cls("cnn_dailymail"), skip_registration=True):
     """TFDS's own cnn_dailymail builder, fed a few local stories instead of the download."""
 
     name = "cnn_dailymail"
@@ -178,12 +204,15 @@ class CnnDailymailSample(
 
     def _stories(self, rows):
         for i, row in enumerate(rows):
-            yield i, {
-                "article": row["document"],
-                "highlights": row["summary"],
-                "id": str(i),
-                "publisher": "cnn",
-            }
+            yield (
+                i,
+                {
+                    "article": row["document"],
+                    "highlights": row["summary"],
+                    "id": str(i),
+                    "publisher": "cnn",
+                },
+            )
 
 
 def test_tfds_cnn_dailymail_reads_from_the_tfds_data_dir(tmp_path, monkeypatch):
@@ -204,8 +233,13 @@ def test_tfds_cnn_dailymail_reads_from_the_tfds_data_dir(tmp_path, monkeypatch):
     [
         ({"summary_sentences": 2, "summary_words": 50}, "not both"),
         (
-            {"content": False, "salience": False, "novelty": False, "position": False,
-             "relative_position": False},
+            {
+                "content": False,
+                "salience": False,
+                "novelty": False,
+                "position": False,
+                "relative_position": False,
+            },
             "every score term is off",
         ),
         ({"labels": "human"}, "labels"),

@@ -84,7 +84,9 @@ class Aclsum(tfds.core.GeneratorBasedBuilder):
                 {
                     "document": tfds.features.Text(),
                     "summary": tfds.features.Text(),
-                    "highlights": tfds.features.Sequence(tfds.features.Scalar(np.int32)),
+                    "highlights": tfds.features.Sequence(
+                        tfds.features.Scalar(np.int32)
+                    ),
                     "title": tfds.features.Text(),
                     "id": tfds.features.Text(),
                 }

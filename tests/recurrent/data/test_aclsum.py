@@ -47,7 +47,11 @@ def test_a_sentence_marked_for_any_aspect_is_highlighted_in_all():
             "conclusion": ["", "C two ."],
         },
         "highlights": {
-            "challenge": {"abstract": [1, 0], "introduction": [0], "conclusion": [0, 0]},
+            "challenge": {
+                "abstract": [1, 0],
+                "introduction": [0],
+                "conclusion": [0, 0],
+            },
             "approach": {"abstract": [0, 0], "introduction": [0], "conclusion": [0, 1]},
             "outcome": {"abstract": [0, 0], "introduction": [0], "conclusion": [1, 0]},
         },

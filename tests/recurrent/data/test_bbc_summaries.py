@@ -17,7 +17,7 @@ def test_the_lede_summarizes_the_rest_and_each_article_keeps_its_bbc_news_split(
         # The lede and the document rebuild a body of the same split.
         rebuilt = [
             f"{lede} {' '.join(document.splitlines())}"
-            for lede, document in zip(frame["summary"], frame["document"])
+            for lede, document in zip(frame["summary"], frame["document"], strict=True)
         ]
         flattened = {" ".join(body.split()) for body in bodies}
         assert all(" ".join(text.split()) in flattened for text in rebuilt[:50])
