@@ -45,6 +45,9 @@ VARIANTS = {
     "pooling=attention": ["pooling=attention"],
     "cell=lstm": ["cell=lstm"],
     "units=128": ["units=128"],
+    "word_means": ["word_means=true"],
+    "embedding_dim=200": ["embedding_dim=200"],
+    "learning_rate=3e-3": ["learning_rate=3e-3"],
 }
 
 

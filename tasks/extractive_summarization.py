@@ -6,8 +6,9 @@ sentences, and each sentence gets a probability from its content, salience,
 novelty against the summary so far, and absolute and relative position.
 Each term can be switched off (`--set novelty=false`), for ablations.
 
-Labels are the greedy ROUGE oracle's sentences (computed once and cached), or
-human highlights where the data has them (`aclsum`). The test split is scored
+Labels are graded by each sentence's own ROUGE against the reference, the
+greedy ROUGE oracle's sentences, or human highlights where the data has them
+(`aclsum`); the oracle is computed once and cached. The test split is scored
 with ROUGE-1/2/L/Lsum F1 and 95% bootstrap intervals, beside Lead-1, Lead-3,
 TextRank, random sentences and the oracle, on the same documents.
 """
@@ -20,6 +21,7 @@ import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
+from tqdm.auto import tqdm
 
 from recurrent.baselines.summarization import (
     greedy_oracle,
@@ -69,7 +71,7 @@ class Config(TaskConfig):
             F1 against the reference, divided by the document's best: graded
             targets in [0, 1]), "highlights" (human labels, one 0/1 per line
             of the document, from `highlights_column`), or "auto" (highlights
-            on `aclsum`, the oracle elsewhere).
+            on `aclsum`, soft labels elsewhere).
         highlights_column: column holding the human highlights.
         max_tokens: vocabulary size, padding and out-of-vocabulary ids included.
         max_sentences: sentences of a document the model reads and can pick.
@@ -78,11 +80,14 @@ class Config(TaskConfig):
         embeddings: a word2vec or GloVe text file whose vectors start the
             embeddings ("" starts them at random).
         freeze_embeddings: keep the embeddings fixed while training (the
-            file's vectors, or the random start).
+            file's vectors, or the random start: random vectors keep words
+            apart, and a thousand documents overfit trained ones).
         cell: "simple", "lstm" or "gru", at both levels.
         units: hidden size of each direction, at both levels.
         pooling: word states to sentence vector: "mean", "max", "last" or
             "attention".
+        word_means: append each sentence's mean word embedding (its bag of
+            words) to its pooled vector.
         dropout: dropout on embeddings, sentence vectors and sentence states.
         content, salience, novelty, position, relative_position: the score
             terms of SummaRuNNer that are on.
@@ -93,7 +98,7 @@ class Config(TaskConfig):
             in this many words (at least one) instead of a sentence count.
     """
 
-    epochs: int = 10
+    epochs: int = 20
     batch_size: int = 16
     learning_rate: float = 1e-3
     patience: int = 3
@@ -106,10 +111,11 @@ class Config(TaskConfig):
     max_words: int = 50
     embedding_dim: int = 100
     embeddings: str = ""
-    freeze_embeddings: bool = False
+    freeze_embeddings: bool = True
     cell: str = "gru"
     units: int = 64
     pooling: str = "mean"
+    word_means: bool = False
     dropout: float = 0.3
     content: bool = True
     salience: bool = True
@@ -208,25 +214,17 @@ def _oracle_labels(frames: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, li
     )
 
     def compute():
-        count = sum(len(frame) for frame in frames.values())
-        print(f"labelling {count} documents with the greedy ROUGE oracle")
-        return {
-            name: {
-                "oracle": [
-                    greedy_oracle(document, summary)
-                    for document, summary in zip(
-                        frame["sentences"], frame["summary"], strict=True
-                    )
-                ],
-                "sentence_rouge": [
-                    sentence_rouge(document, summary)
-                    for document, summary in zip(
-                        frame["sentences"], frame["summary"], strict=True
-                    )
-                ],
-            }
-            for name, frame in frames.items()
-        }
+        labels = {}
+        for name, frame in frames.items():
+            pairs = zip(frame["sentences"], frame["summary"], strict=True)
+            oracle, graded = [], []
+            for document, summary in tqdm(
+                pairs, total=len(frame), desc=f"oracle labels ({name})", unit="doc"
+            ):
+                oracle.append(greedy_oracle(document, summary))
+                graded.append(sentence_rouge(document, summary))
+            labels[name] = {"oracle": oracle, "sentence_rouge": graded}
+        return labels
 
     labels, path = cached_json("oracle", key, compute)
     print(f"oracle labels: {path}")
@@ -251,7 +249,7 @@ class ExtractiveSummarization(Task):
         labels = config.labels
         if labels == "auto":
             bundled_acl = spec.kind == "bundled" and spec.name.startswith("aclsum")
-            labels = "highlights" if bundled_acl else "oracle"
+            labels = "highlights" if bundled_acl else "soft"
         columns = {"document": config.document_column, "summary": config.summary_column}
         if labels == "highlights":
             columns["highlights"] = config.highlights_column
@@ -373,6 +371,7 @@ class ExtractiveSummarization(Task):
             bidirectional=True,
             pooling=config.pooling,
             dropout=config.dropout,
+            word_means=config.word_means,
             name="encoder",
         )(x)
         states = keras.layers.Dropout(config.dropout)(states)

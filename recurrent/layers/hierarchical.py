@@ -33,6 +33,10 @@ class HierarchicalEncoder(keras.layers.Layer):
         pooling: how a sentence's word states become its vector: "mean",
             "max", "last" or "attention" (over valid words).
         dropout: dropout on the sentence vectors.
+        word_means: append each sentence's mean input word vector (its bag
+            of words) to its pooled vector, so the sentence-level encoder
+            also sees which words a sentence holds, not only what the
+            word-level encoder kept of them.
         **kwargs: base `Layer` arguments.
 
     Call arguments:
@@ -55,9 +59,11 @@ class HierarchicalEncoder(keras.layers.Layer):
         bidirectional=True,
         pooling="mean",
         dropout=0.0,
+        word_means=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.word_means = word_means
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
         self.units = units
@@ -74,6 +80,7 @@ class HierarchicalEncoder(keras.layers.Layer):
             if pooling == "attention"
             else SequencePooling(pooling, name="word_pooling")
         )
+        self.word_mean = SequencePooling("mean", name="word_mean")
         self.sentence_dropout = keras.layers.Dropout(dropout)
         self.sentence_encoder = RecurrentEncoder(
             units, cell=cell, bidirectional=bidirectional, name="sentence_encoder"
@@ -87,7 +94,8 @@ class HierarchicalEncoder(keras.layers.Layer):
         features = input_shape[-1]
         self.word_encoder.build((None, None, features))
         self.pool.build((None, None, self.word_encoder.width))
-        self.sentence_encoder.build((None, None, self.word_encoder.width))
+        width = self.word_encoder.width + (features if self.word_means else 0)
+        self.sentence_encoder.build((None, None, width))
 
     def call(self, inputs, mask=None, training=None):
         shape = ops.shape(inputs)
@@ -98,7 +106,11 @@ class HierarchicalEncoder(keras.layers.Layer):
         flat_mask = ops.reshape(mask, (-1, words))
         word_states, _ = self.word_encoder(flat, mask=flat_mask, training=training)
         vectors = self.pool(word_states, mask=flat_mask)
-        vectors = ops.reshape(vectors, (batch, sentences, self.word_encoder.width))
+        if self.word_means:
+            vectors = ops.concatenate(
+                [vectors, self.word_mean(flat, mask=flat_mask)], axis=-1
+            )
+        vectors = ops.reshape(vectors, (batch, sentences, vectors.shape[-1]))
         vectors = self.sentence_dropout(vectors, training=training)
         sentence_mask = ops.any(mask, axis=-1)
         states, final = self.sentence_encoder(
@@ -122,5 +134,6 @@ class HierarchicalEncoder(keras.layers.Layer):
             bidirectional=self.bidirectional,
             pooling=self.pooling,
             dropout=self.dropout,
+            word_means=self.word_means,
         )
         return config

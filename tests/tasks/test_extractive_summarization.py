@@ -91,7 +91,8 @@ def test_a_tiny_model_learns_the_cue_that_lead_and_textrank_miss(tmp_path):
 
 def test_prepare_splits_sentences_labels_them_and_caches_the_oracle(tmp_path):
     data = _write_jsonl(tmp_path / "news.jsonl", _keyword_documents(120))
-    prepared = TASK.prepare(TINY, data)
+    config = dataclasses.replace(TINY, labels="oracle")
+    prepared = TASK.prepare(config, data)
     test = prepared.splits["test"]
     assert all(len(sentences) == 6 for sentences in test["sentences"])
     assert all(
@@ -104,7 +105,7 @@ def test_prepare_splits_sentences_labels_them_and_caches_the_oracle(tmp_path):
     assert (targets.numpy().sum(axis=1) == 1).all()
     (cached,) = (tmp_path / "cache" / "oracle").glob("*.json")
     stamp = cached.stat().st_mtime_ns
-    again = TASK.prepare(TINY, data)
+    again = TASK.prepare(config, data)
     assert cached.stat().st_mtime_ns == stamp  # read back, not recomputed
     assert again.splits["test"]["oracle"].tolist() == test["oracle"].tolist()
 
@@ -257,3 +258,36 @@ def test_predict_input_must_not_be_empty(tmp_path):
     article = tmp_path / "article.txt"
     article.write_text("First line.\nSecond line.\n")
     assert TASK.read_inputs([], str(article)) == ["First line.\nSecond line."]
+
+
+def test_soft_labels_grade_each_sentence_by_its_own_rouge(tmp_path):
+    data = _write_jsonl(tmp_path / "news.jsonl", _keyword_documents(120))
+    config = dataclasses.replace(TINY, labels="soft")
+    prepared = TASK.prepare(config, data)
+    _, targets = next(iter(prepared.train))
+    targets = targets.numpy()
+    assert np.allclose(targets.max(axis=1), 1.0)  # the document's best is 1
+    graded = targets[(targets > 0) & (targets < 1)]
+    assert graded.size > 0  # sentences sharing some words get partial credit
+    # The oracle still sets the summary length.
+    assert prepared.assets["summary_sentences"] == 1
+
+
+def test_embeddings_start_from_a_word_vector_file_and_can_stay_fixed(tmp_path):
+    data = _write_jsonl(tmp_path / "news.jsonl", _keyword_documents(120))
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text(
+        "2 16\nbreaking " + " ".join(["0.5"] * 16) + "\n"
+        "river " + " ".join(["-0.25"] * 16) + "\n"
+    )
+    config = dataclasses.replace(TINY, embeddings=str(vectors), freeze_embeddings=True)
+    prepared = TASK.prepare(config, data)
+    model = TASK.build_model(config, prepared)
+    embedding = model.get_layer("embedding")
+    vocabulary = prepared.assets["vectorizer"].get_vocabulary()
+    weights = embedding.get_weights()[0]
+    np.testing.assert_allclose(weights[vocabulary.index("breaking")], 0.5)
+    np.testing.assert_allclose(weights[vocabulary.index("river")], -0.25)
+    assert not embedding.trainable
+    model.fit(prepared.train.take(1), verbose=0, shuffle=False)
+    np.testing.assert_allclose(embedding.get_weights()[0], weights)

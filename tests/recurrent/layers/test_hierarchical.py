@@ -66,3 +66,16 @@ def test_every_weight_trains_and_the_layer_saves(tmp_path):
     ids = RNG.integers(1, 30, size=(4, 3, 4))
     assert_all_weights_train(model, ids, np.arange(4.0)[:, None])
     assert_keras_file_round_trip(model, ids, tmp_path)
+
+
+def test_word_means_join_each_sentence_vector():
+    """With `word_means` the sentence-level encoder reads the pooled word
+    states and the mean word vector: its input is wider by the features."""
+    plain, with_means = HierarchicalEncoder(3), HierarchicalEncoder(3, word_means=True)
+    plain.build(X.shape)
+    with_means.build(X.shape)
+    gru = 3 * 3 * 2  # three gates, two directions: kernel rows per input feature
+    extra = with_means.sentence_encoder.count_params()
+    assert extra - plain.sentence_encoder.count_params() == gru * X.shape[-1]
+    assert_config_round_trip(with_means)
+    assert_symbolic_and_eager_shapes(lambda: HierarchicalEncoder(3, word_means=True), X)
