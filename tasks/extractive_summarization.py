@@ -41,7 +41,13 @@ from recurrent.layers import CELLS
 from recurrent.layers.extractive import TERMS, SentenceExtractor
 from recurrent.layers.hierarchical import POOLINGS, HierarchicalEncoder
 from recurrent.losses import MaskedBinaryCrossentropy
-from recurrent.metrics.summarization import rouge_scores, rouge_table, sentence_f1
+from recurrent.metrics.summarization import (
+    paired_difference,
+    rouge_per_document,
+    rouge_table,
+    sentence_f1,
+    summarized,
+)
 from tasks import TASKS
 from tasks.base import (
     Evaluation,
@@ -475,13 +481,14 @@ class ExtractiveSummarization(Task):
             for i, doc in enumerate(documents)
         ]
         chosen["oracle"] = [list(row) for row in test["oracle"]]
-        results = {}
+        results, per_document = {}, {}
         for system, indices in chosen.items():
             summaries = [
                 "\n".join(doc[i] for i in row)
                 for doc, row in zip(documents, indices, strict=True)
             ]
-            scores = rouge_scores(summaries, references, seed=config.seed)
+            per_document[system] = rouge_per_document(summaries, references)
+            scores = summarized(per_document[system], seed=config.seed)
             scores["mean_sentences"] = float(np.mean([len(row) for row in indices]))
             scores["mean_words"] = float(
                 np.mean([len(summary.split()) for summary in summaries])
@@ -489,6 +496,20 @@ class ExtractiveSummarization(Task):
             if "highlight_labels" in test:
                 scores |= sentence_f1(indices, test["highlight_labels"].tolist())
             results[system] = scores
+        for system, scores in results.items():
+            if system != "model":  # the model's ROUGE-2 gain over this baseline
+                gain = paired_difference(
+                    per_document["model"]["rouge2"],
+                    per_document[system]["rouge2"],
+                    seed=config.seed,
+                )
+                scores |= {
+                    "model_rouge2_gain": gain["difference"],
+                    "model_rouge2_gain_low": gain["difference_low"],
+                    "model_rouge2_gain_high": gain["difference_high"],
+                    "documents_model_higher": gain["documents_first_higher"],
+                    "documents_baseline_higher": gain["documents_second_higher"],
+                }
         metrics = dict(results.pop("model"))
         oracle_rouge2 = results["oracle"]["rouge2"]
         metrics["share_of_oracle_rouge2"] = (
@@ -504,6 +525,16 @@ class ExtractiveSummarization(Task):
             + rouge_table({"model": metrics, **results}),
             f"the model reaches {100 * metrics['share_of_oracle_rouge2']:.1f}% of "
             "the oracle's ROUGE-2",
+            "model ROUGE-2 minus each baseline's, paired 95% interval, and the "
+            "documents where each is higher:\n"
+            + "\n".join(
+                f"  {name:<10} {scores['model_rouge2_gain']:+6.2f} "
+                f"[{scores['model_rouge2_gain_low']:+.2f}, "
+                f"{scores['model_rouge2_gain_high']:+.2f}]  model higher on "
+                f"{scores['documents_model_higher']}, {name} on "
+                f"{scores['documents_baseline_higher']}"
+                for name, scores in results.items()
+            ),
         ]
         if "sentence_f1" in metrics:
             lines.append(

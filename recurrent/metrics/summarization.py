@@ -63,13 +63,38 @@ def rouge_scores(
     The same resampled documents serve every measure (one seed), so intervals
     of two systems scored with the same seed are comparable.
     """
-    per_document = rouge_per_document(summaries, references)
+    return summarized(rouge_per_document(summaries, references), resamples, seed)
+
+
+def summarized(
+    per_document: dict[str, np.ndarray], resamples: int = 1000, seed: int = 0
+) -> dict[str, float]:
+    """Means and 95% intervals of per-document scores, as `rouge_scores` gives them."""
     scores = {}
     for measure, values in per_document.items():
         low, high = bootstrap_interval(values, resamples, seed)
         mean = float(values.mean()) if values.size else float("nan")
         scores |= {measure: mean, f"{measure}_low": low, f"{measure}_high": high}
     return scores
+
+
+def paired_difference(
+    first: np.ndarray, second: np.ndarray, resamples: int = 1000, seed: int = 0
+) -> dict[str, float]:
+    """How much `first` beats `second` on the same documents: the mean
+    difference with its paired bootstrap 95% interval (documents resampled
+    together), and the documents where each is higher (the ones that
+    decide the difference)."""
+    first, second = np.asarray(first, float), np.asarray(second, float)
+    difference = first - second
+    low, high = bootstrap_interval(difference, resamples, seed)
+    return {
+        "difference": float(difference.mean()) if difference.size else float("nan"),
+        "difference_low": low,
+        "difference_high": high,
+        "documents_first_higher": int((difference > 0).sum()),
+        "documents_second_higher": int((difference < 0).sum()),
+    }
 
 
 def sentence_f1(

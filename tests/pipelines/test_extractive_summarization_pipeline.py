@@ -65,6 +65,14 @@ def test_smoke_run_trains_evaluates_and_exports_with_its_baselines(smoke):
     assert metadata["metrics"]["share_of_oracle_rouge2"] == pytest.approx(
         metadata["metrics"]["rouge2"] / oracle
     )
+    textrank = metadata["baselines"]["textrank"]
+    assert textrank["model_rouge2_gain"] == pytest.approx(
+        metadata["metrics"]["rouge2"] - textrank["rouge2"]
+    )
+    assert (
+        textrank["documents_model_higher"] + textrank["documents_baseline_higher"]
+        <= 207
+    )
     assert metadata["assets"]["summary_sentences"] >= 1
     assert "95% bootstrap intervals" in result.stdout and "lead3" in result.stdout
     # The samples of TensorBoard's text tab, as Markdown in the export.

@@ -66,3 +66,19 @@ def test_the_rouge_table_prints_each_system_with_its_intervals():
     lines = table.splitlines()
     assert lines[0].split() == ["system", "rouge1", "rouge2", "rougeL", "rougeLsum"]
     assert lines[1].startswith("model") and f"{scores['rouge2']:.2f} [" in lines[1]
+
+
+def test_the_paired_difference_counts_the_documents_that_decide_it():
+    from recurrent.metrics.summarization import paired_difference
+
+    better = np.array([10.0, 20.0, 30.0, 40.0])
+    worse = np.array([5.0, 20.0, 25.0, 45.0])
+    result = paired_difference(better, worse)
+    assert result["difference"] == pytest.approx(1.25)  # (5 + 0 + 5 - 5) / 4
+    assert result["difference_low"] <= 1.25 <= result["difference_high"]
+    assert result["documents_first_higher"] == 2
+    assert result["documents_second_higher"] == 1
+    # A constant gain has no spread.
+    steady = paired_difference(better + 1, better)
+    assert steady["difference_low"] == pytest.approx(1.0)
+    assert steady["difference_high"] == pytest.approx(1.0)
