@@ -56,7 +56,13 @@ def main() -> None:
     parser.add_argument("--split", choices=["validation", "test"], required=True)
     parser.add_argument("--data", default="bbc_summaries")
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
-    parser.add_argument("--set", nargs="*", default=[], dest="extra")
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        dest="extra",
+        help="settings of every variant (a variant's own settings win)",
+    )
     parser.add_argument(
         "--counts",
         nargs="*",
@@ -83,7 +89,7 @@ def main() -> None:
             write_word_vectors(vectors, dimensions=100)
         settings = [value.format(vectors=vectors) for value in VARIANTS[name]]
         config = configuration.resolve(
-            task.Config, assignments=[*settings, *args.extra]
+            task.Config, assignments=[*args.extra, *settings]
         )
         started = time.perf_counter()
         result = train(
@@ -120,6 +126,29 @@ def main() -> None:
             json.dumps(rows, indent=1)
         )
     print(table(rows, args.split))
+    count = rows and prepared.assets["summary_sentences"]
+    if count:
+        ceiling = label_ceiling(prepared, args.split, count)
+        print(
+            f"\nthe {count} sentences with the highest graded label (the labels learned "
+            f"perfectly): ROUGE-1 {ceiling['rouge1']:.2f}, ROUGE-2 {ceiling['rouge2']:.2f}"
+        )
+
+
+def label_ceiling(prepared, split: str, count: int) -> dict[str, float]:
+    """ROUGE of the `count` sentences with the highest graded label (each
+    sentence's own ROUGE against the reference), on `split`."""
+    from recurrent.baselines.summarization import select
+    from recurrent.metrics.summarization import rouge_scores
+
+    frame = prepared.splits[split]
+    summaries = [
+        "\n".join(document[i] for i in select(scores, document, count=count))
+        for document, scores in zip(
+            frame["sentences"], frame["sentence_rouge"], strict=True
+        )
+    ]
+    return rouge_scores(summaries, frame["summary"].tolist())
 
 
 def best_epoch(losses: list[float]) -> int:
