@@ -280,7 +280,7 @@ class ExtractiveSummarization(Task):
             if labels == "highlights":
                 frame = frame.assign(
                     highlight_labels=[
-                        _highlight_labels(doc, marks, row, spec)
+                        _highlight_labels(doc, marks, row, f"{spec} ({name} split)")
                         for row, (doc, marks) in enumerate(
                             zip(per_line, frame["highlights"], strict=True)
                         )
