@@ -274,6 +274,6 @@ def test_listing_the_tasks_and_an_unknown_task():
     )
     assert unknown.returncode == 2
     assert (
-        "error: unknown task 'poetry'; choose one of: forecasting, text_classification"
-        in unknown.stderr
+        "error: unknown task 'poetry'; choose one of: extractive_summarization, "
+        "forecasting, text_classification, translation" in unknown.stderr
     )
