@@ -201,12 +201,15 @@ def callbacks(
     wait = len(losses) - 1 - losses.index(best) if losses else 0
     return [
         StopOnNonFiniteLoss(config.learning_rate),
+        # The epoch's checkpoint and history row are written before its backup:
+        # a kill between the two then leaves a row more than the backup holds
+        # (trimmed on resume), never a backed-up epoch missing from history.
+        BestCheckpoint(checkpoint(run_dir), math.inf if best is None else best),
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=bool(losses)),
+        ResumableEarlyStopping(config.patience, best, wait),
         keras.callbacks.BackupAndRestore(
             str(run_dir / "backup"), double_checkpoint=True
         ),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=bool(losses)),
-        BestCheckpoint(checkpoint(run_dir), math.inf if best is None else best),
-        ResumableEarlyStopping(config.patience, best, wait),
         keras.callbacks.TensorBoard(str(logs), histogram_freq=1, write_graph=False),
         SampleSummaries(
             logs,
