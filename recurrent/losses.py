@@ -1,5 +1,6 @@
-"""Losses: the forecast heads of `recurrent.layers.forecast`, and masked
-binary cross-entropy for per-sentence labels."""
+"""Losses: the forecast heads of `recurrent.layers.forecast`, masked binary
+cross-entropy for per-sentence labels, and the negative log-likelihood of
+log-probability outputs."""
 
 import math
 
@@ -87,3 +88,23 @@ class MaskedBinaryCrossentropy(keras.losses.Loss):
         return ops.sum(losses * valid, axis=-1) / ops.maximum(
             ops.sum(valid, axis=-1), 1.0
         )
+
+
+@keras.saving.register_keras_serializable(package="recurrent")
+class SparseNegativeLogLikelihood(keras.losses.Loss):
+    """-log P(target) from log-probabilities `[..., classes]` and int targets `[...]`.
+
+    For outputs that are log-probabilities already, such as a copy layer's
+    distribution over an extended vocabulary (`recurrent.layers.copy`), whose
+    width varies by batch, or a sub-distribution that must not be
+    renormalised (`SwitchingPointer`). Padding is left to sample weights.
+    """
+
+    def __init__(self, name="sparse_negative_log_likelihood", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):
+        picked = ops.take_along_axis(
+            y_pred, ops.cast(y_true, "int32")[..., None], axis=-1
+        )
+        return -picked[..., 0]

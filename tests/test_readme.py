@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.runner.config import coerce, field_types
+from tasks.abstractive_summarization import Config as AbstractiveSummarizationConfig
 from tasks.base import TaskConfig
 from tasks.extractive_summarization import Config as ExtractiveSummarizationConfig
 from tasks.forecasting import Config as ForecastingConfig
@@ -20,6 +21,7 @@ SECTIONS = {
     "### Forecasting": ForecastingConfig,
     "### Translation": TranslationConfig,
     "### Extractive summarization": ExtractiveSummarizationConfig,
+    "### Abstractive summarization": AbstractiveSummarizationConfig,
 }
 SHARED = "Every task also has these settings:"
 

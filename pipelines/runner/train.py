@@ -201,6 +201,7 @@ def callbacks(
     wait = len(losses) - 1 - losses.index(best) if losses else 0
     return [
         StopOnNonFiniteLoss(config.learning_rate),
+        *task.callbacks(config, prepared, model),
         # The epoch's checkpoint and history row are written before its backup:
         # a kill between the two then leaves a row more than the backup holds
         # (trimmed on resume), never a backed-up epoch missing from history.

@@ -4,9 +4,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from recurrent.data.tokenizers import split_punctuation, token_counts
+from recurrent.data.tokenizers import OOV_ID, split_punctuation, token_counts
 from recurrent.errors import UserInputError
 from recurrent.generation.placeholders import mask_pairs
+from recurrent.layers.copy import extended_source_ids, extended_target_ids
+from recurrent.losses import SparseNegativeLogLikelihood
 
 BUCKET_WIDTH = 8
 
@@ -27,6 +29,9 @@ def teacher_forcing_dataset(
     seed: int | None = None,
     max_batches: int = 0,
     bucket_width: int = BUCKET_WIDTH,
+    source_keys: tf.RaggedTensor | None = None,
+    target_keys: tf.RaggedTensor | None = None,
+    copy_vocabulary: int = 0,
 ) -> tf.data.Dataset:
     """Batches `({"source", "target_in"}, target_out, weights)` for `Seq2Seq.fit`.
 
@@ -42,17 +47,35 @@ def teacher_forcing_dataset(
         batch_size: pairs per batch.
         shuffle: reshuffle the pairs every epoch (with `seed`).
         max_batches: if positive, at most this many batches (smoke runs).
+        source_keys, target_keys, copy_vocabulary: for a copying model (one
+            vocabulary of `copy_vocabulary` ids on both sides): the word
+            identity of every token (`word_keys`); the inputs then hold
+            "source_extended" (`extended_source_ids`) and `target_out` is
+            over the extended vocabulary (`extended_target_ids`), while
+            `target_in` keeps the unknown id for copied words.
     """
-    dataset = tf.data.Dataset.from_tensor_slices((source_ids, target_ids))
+    copying = copy_vocabulary > 0
+    if copying:
+        keys = tf.data.Dataset.from_tensor_slices((source_keys, target_keys))
+        dataset = tf.data.Dataset.zip(
+            tf.data.Dataset.from_tensor_slices((source_ids, target_ids)), keys
+        ).map(lambda ids, keys: (*ids, *keys))
+    else:
+        dataset = tf.data.Dataset.from_tensor_slices((source_ids, target_ids))
     if shuffle:
         dataset = dataset.shuffle(
             int(source_ids.nrows()), seed=seed, reshuffle_each_iteration=True
         )
 
-    def teacher_forcing(source, target):
+    def teacher_forcing(source, target, *keys):
         start = tf.constant([start_id], target.dtype)
         end = tf.constant([end_id], target.dtype)
-        return source, tf.concat([start, target], 0), tf.concat([target, end], 0)
+        shifted = source, tf.concat([start, target], 0), tf.concat([target, end], 0)
+        if not keys:
+            return shifted
+        source_keys, target_keys = keys
+        # The end token matches no source word.
+        return (*shifted, source_keys, tf.pad(target_keys, [[0, 1]]))
 
     # Each bucket yields full batches, then its remainder: a count known ahead.
     lengths = np.maximum(
@@ -62,18 +85,25 @@ def teacher_forcing_dataset(
     per_bucket = np.bincount(np.searchsorted(boundaries, lengths, side="right"))
     batches = int(np.ceil(per_bucket / batch_size).sum())
     dataset = dataset.map(teacher_forcing).bucket_by_sequence_length(
-        lambda source, target_in, _: tf.maximum(tf.size(source), tf.size(target_in)),
+        lambda source, target_in, *_: tf.maximum(tf.size(source), tf.size(target_in)),
         bucket_boundaries=boundaries,
         bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
     )
 
-    def model_inputs(source, target_in, target_out):
+    def model_inputs(source, target_in, target_out, *keys):
         weights = tf.cast(target_out > 0, tf.float32)
-        inputs = {
-            "source": tf.cast(source, tf.int32),
-            "target_in": tf.cast(target_in, tf.int32),
-        }
-        return inputs, tf.cast(target_out, tf.int32), weights
+        source, target_out = tf.cast(source, tf.int32), tf.cast(target_out, tf.int32)
+        inputs = {"source": source, "target_in": tf.cast(target_in, tf.int32)}
+        if keys:
+            source_keys, target_keys = keys
+            extended, _ = extended_source_ids(
+                source, source == OOV_ID, copy_vocabulary, source_keys
+            )
+            target_out = extended_target_ids(
+                target_out, target_keys, extended, source_keys, copy_vocabulary
+            )
+            inputs["source_extended"] = extended
+        return inputs, target_out, weights
 
     dataset = dataset.map(model_inputs).apply(
         tf.data.experimental.assert_cardinality(batches)
@@ -118,6 +148,47 @@ def texts_dataset(
     )
 
 
+def word_keys(tokens):
+    """The identity of each word token (a 62-bit hash of its text), any shape
+    or ragged: equal words, equal keys."""
+    return tf.strings.to_hash_bucket_fast(tokens, 2**62)
+
+
+def copy_texts_dataset(
+    sources,
+    targets,
+    vocabulary,
+    batch_size: int,
+    max_source: int = 0,
+    max_target: int = 0,
+    **options,
+) -> tf.data.Dataset:
+    """`teacher_forcing_dataset` of raw text pairs for a copying model: one
+    `vocabulary` (with "start" and "end") on both sides, the source cut to
+    its first `max_source` tokens and the target to `max_target` (0: whole),
+    tokenized by `split_punctuation`; `options` as there."""
+    sides = []
+    for texts, limit in ((sources, max_source), (targets, max_target)):
+        spaced = split_punctuation(tf.constant(list(texts), tf.string))
+        tokens = tf.strings.split(spaced)
+        ids = vocabulary.ragged_ids(spaced)
+        if limit:
+            tokens, ids = tokens[:, :limit], ids[:, :limit]
+        sides.append((ids, word_keys(tokens)))
+    (source_ids, source_keys), (target_ids, target_keys) = sides
+    return teacher_forcing_dataset(
+        source_ids,
+        target_ids,
+        vocabulary.id("start"),
+        vocabulary.id("end"),
+        batch_size,
+        source_keys=source_keys,
+        target_keys=target_keys,
+        copy_vocabulary=vocabulary.size,
+        **options,
+    )
+
+
 def short_pairs(frame, columns, max_length: int):
     """The rows of `frame` (pandas) whose `columns` all hold text of 1 to
     `max_length` word and punctuation tokens, re-indexed; and how many were
@@ -153,11 +224,19 @@ def keep_short_pairs(splits, columns, max_length: int, data: str) -> dict:
 
 def compile_for_teacher_forcing(model: keras.Model, optimizer) -> keras.Model:
     """Builds and compiles `model` for the batches of `teacher_forcing_dataset`:
-    cross-entropy of the next-token logits and token accuracy, padding weighted 0."""
-    model.build({"source": (None, None), "target_in": (None, None)})
+    cross-entropy of the next-token logits (the negative log-likelihood of a
+    copying model's extended-vocabulary log-probabilities) and token
+    accuracy, padding weighted 0."""
+    shapes = {"source": (None, None), "target_in": (None, None)}
+    if getattr(model, "copies", False):
+        loss = SparseNegativeLogLikelihood()
+        shapes["source_extended"] = (None, None)
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.build(shapes)
     model.compile(
         optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        loss=loss,
         weighted_metrics=[keras.metrics.SparseCategoricalAccuracy("accuracy")],
     )
     return model

@@ -32,18 +32,51 @@ def markdown_table(columns: Mapping[str, Sequence[str]]) -> str:
 
 
 def attention_figures(
-    outputs: Mapping[str, np.ndarray], titles: Sequence[str], prefix="attention"
+    outputs: Mapping[str, np.ndarray],
+    titles: Sequence[str],
+    prefix="attention",
+    copy: bool = False,
+    widest: int = 80,
 ) -> dict:
     """Heat maps of an attention endpoint's outputs ("source_tokens",
-    "output_tokens", "weights"), one per row, named `<prefix>_<row>`."""
+    "output_tokens", "weights"), one per row, named `<prefix>_<row>`.
+
+    With `copy`, each output word's label also gives its generation
+    probability ("p_gen": near 1 generated from the vocabulary, near 0
+    copied from the source), and a source longer than `widest` tokens shows
+    only the span the attention visits (`attended_span`).
+    """
     from recurrent.plots import attention_figure
 
     figures = {}
     for index, title in enumerate(titles):
         source = texts(t for t in outputs["source_tokens"][index] if t)
         output = texts(t for t in outputs["output_tokens"][index] if t)
-        weights = outputs["weights"][index][: len(output), : len(source)]
+        weights = np.asarray(outputs["weights"][index])[: len(output), : len(source)]
+        labels = output
+        first = 0
+        if copy:
+            p_gen = outputs["p_gen"][index][: len(output)]
+            labels = [f"{word}  {p:.2f}" for word, p in zip(output, p_gen, strict=True)]
+            first, last = attended_span(weights, widest)
+            weights, source = weights[:, first:last], source[first:last]
         figures[f"{prefix}_{index}"] = attention_figure(
-            weights, source, output, title=title[:100]
+            weights,
+            source,
+            labels,
+            title=title[:100] + (f" (source from token {first + 1})" if first else ""),
         )
     return figures
+
+
+def attended_span(weights: np.ndarray, widest: int) -> tuple[int, int]:
+    """`(first, last)`: at most `widest` source positions around those that
+    some output step attends with weight >= 0.05 (the start of the source if
+    none does)."""
+    columns = weights.shape[1]
+    if columns <= widest:
+        return 0, columns
+    attended = np.flatnonzero(weights.max(axis=0, initial=0.0) >= 0.05)
+    first = int(attended.min()) if attended.size else 0
+    first = max(0, min(first, columns - widest))
+    return first, first + widest

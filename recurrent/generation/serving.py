@@ -16,10 +16,13 @@ from collections.abc import Mapping
 import tensorflow as tf
 
 from recurrent.choices import lookup
-from recurrent.data.tokenizers import join_tokens, split_tokens
+from recurrent.data.tokenizers import OOV_ID, join_tokens, split_tokens
 from recurrent.decoding import beam_search, greedy_search, sample
 from recurrent.generation import placeholders as stand_ins
+from recurrent.generation.copying import output_words
+from recurrent.generation.datasets import word_keys
 from recurrent.generation.vocabulary import Vocabulary
+from recurrent.layers.copy import extended_source_ids
 
 ALGORITHMS = {"beam": beam_search, "greedy": greedy_search, "sample": sample}
 
@@ -42,6 +45,16 @@ class TextGenerator:
         replace_unknown: each unknown output word becomes the source token
             attended to most at its step (Luong et al. 2015); a model without
             attention keeps the unknown token.
+        max_source: the model reads the first `max_source` source tokens
+            (0: all of them).
+
+    A copying model (`model.copies`: a pointer-generator or a switching
+    pointer, one vocabulary for both sides) gets each source's extended ids
+    (`recurrent.layers.copy.extended_source_ids`) and decodes over the
+    extended vocabulary; an id past the vocabulary becomes the source word it
+    copies (`output_words`), as written. Its attention endpoint also returns
+    "p_gen" `[batch, steps]`, the probability of generating each output word
+    rather than copying it.
 
     Texts are tokenized by `recurrent.data.tokenizers.split_tokens` and joined
     by `join_tokens` with the source's spacing. The padding and start tokens
@@ -58,6 +71,7 @@ class TextGenerator:
         output: str = "text",
         placeholders: bool = False,
         replace_unknown: bool = False,
+        max_source: int = 0,
     ):
         options = dict(decoding)
         self.algorithm = options.pop("algorithm", "beam")
@@ -69,6 +83,8 @@ class TextGenerator:
         self.model, self.source, self.target = model, source, target
         self.output = output
         self.placeholders, self.replace_unknown = placeholders, replace_unknown
+        self.max_source = int(max_source)
+        self.copies = bool(getattr(model, "copies", False))
         self.start_id, self.end_id = target.id("start"), target.id("end")
         never = tf.one_hot([0, self.start_id], target.size)
         self.banned = tf.reduce_sum(never, axis=0) * -1e9
@@ -77,16 +93,23 @@ class TextGenerator:
 
     def _step(self, tokens, state, step):
         log_probs, state = self.model.decode_step(tokens, state, step)
-        return log_probs + tf.cast(self.banned, log_probs.dtype), state
+        banned = tf.cast(self.banned, log_probs.dtype)
+        extra = tf.shape(log_probs)[-1] - tf.shape(banned)[0]
+        return log_probs + tf.pad(banned, [[0, extra]]), state
 
-    def decode(self, source, attention: bool = False):
+    def decode(self, source, attention: bool = False, extended=None):
         """`[batch, source]` ids -> (`[batch, steps]` tokens, `[batch]` scores,
         `[batch, steps, source]` weights or None).
 
         Beam search scores are length-normalised log-probabilities; the other
-        algorithms score the summed log-probability of their tokens.
+        algorithms score the summed log-probability of their tokens. A copying
+        model also takes the `extended` ids of the source.
         """
-        state = self.model.encode(source)
+        state = (
+            self.model.encode(source, extended)
+            if self.copies
+            else self.model.encode(source)
+        )
         start = tf.fill(tf.shape(source)[:1], self.start_id)
         weights = None
         if self.algorithm == "beam":
@@ -109,7 +132,7 @@ class TextGenerator:
         tokens = tf.cast(tokens, tf.int32)
         if scores is None or (attention and weights is None):
             shifted = tf.concat([start[:, None], tokens[:, :-1]], axis=1)
-            log_probs, forced_weights = self.model.teacher_forced(source, shifted)
+            log_probs, forced_weights = self._forced(source, shifted, extended)
             if scores is None:
                 picked = tf.gather(log_probs, tokens, batch_dims=2)
                 scores = tf.reduce_sum(picked * self._produced(tokens), axis=1)
@@ -124,31 +147,67 @@ class TextGenerator:
             weights *= self._produced(tokens)[:, :, None]
         return tokens, scores, weights
 
+    def _forced(self, source, shifted, extended):
+        if self.copies:
+            return self.model.teacher_forced(source, shifted, extended)
+        return self.model.teacher_forced(source, shifted)
+
+    def switch(self, source, tokens, extended):
+        """A copying model's generation probability at each output step
+        `[batch, steps]`, 0 from the step after the end token on."""
+        start = tf.fill(tf.shape(source)[:1], self.start_id)
+        shifted = tf.concat([start[:, None], tokens[:, :-1]], axis=1)
+        _, details = self.model.teacher_forced_details(source, shifted, extended)
+        return tf.cast(details["p_gen"], tf.float32) * self._produced(tokens)
+
     def _produced(self, tokens):
         """1.0 at the steps up to and including the first end token."""
         is_end = tf.cast(tokens == self.end_id, tf.int32)
         return tf.cast(tf.cumsum(is_end, axis=1, exclusive=True) == 0, tf.float32)
 
-    def _words(self, tokens):
-        """Target tokens of each step before the end token; "" from it on."""
+    def _words(self, tokens, source=None, extended=None):
+        """Target tokens of each step before the end token; "" from it on
+        (copied words from the `source` tokens, by their `extended` ids)."""
         ended = tf.cumsum(tf.cast(tokens == self.end_id, tf.int32), axis=1) > 0
         keep = tf.logical_and(tf.logical_not(ended), tokens > 0)
-        return tf.where(keep, self.target.strings(tokens), "")
+        if self.copies:
+            words = output_words(
+                tokens, tf.constant(self.target.tokens), source, extended
+            )
+        else:
+            words = self.target.strings(tokens)
+        return tf.where(keep, words, "")
 
     def _read(self, texts):
         """`[batch]` strings -> (the tokens as written `[batch, source]`, ""
         padded; whether each had space before it; the tokens the model reads,
-        stand-ins included; their ids `[batch, source]`)."""
+        stand-ins included; their ids `[batch, source]`; their extended ids
+        for a copying model, else None)."""
         tokens, spaced = split_tokens(texts)
+        if self.max_source:
+            tokens, spaced = tokens[:, : self.max_source], spaced[:, : self.max_source]
         tokens, spaced = tokens.to_tensor(""), spaced.to_tensor(False)
+        if self.copies:  # one column at least: copying looks up source positions
+            missing = tf.maximum(1 - tf.shape(tokens)[1], 0)
+            tokens = tf.pad(tokens, [[0, 0], [0, missing]], constant_values="")
+            spaced = tf.pad(spaced, [[0, 0], [0, missing]], constant_values=False)
         masked = stand_ins.mask(tokens) if self.placeholders else tokens
-        return tokens, spaced, masked, self.source.ids(stand_ins.spaced(masked))
+        ids = self.source.ids(stand_ins.spaced(masked))
+        extended = None
+        if self.copies:
+            ids = tf.pad(ids, [[0, 0], [0, tf.shape(masked)[1] - tf.shape(ids)[1]]])
+            extended, _ = extended_source_ids(
+                ids, ids == OOV_ID, self.target.size, word_keys(masked)
+            )
+        return tokens, spaced, masked, ids, extended
 
     def _run(self, texts, attention: bool):
         """Everything both endpoints return, and what `attention` adds."""
-        source, spaced, masked, ids = self._read(texts)
-        tokens, scores, weights = self.decode(ids, attention or self.replace_unknown)
-        raw = self._words(tokens)
+        source, spaced, masked, ids, extended = self._read(texts)
+        tokens, scores, weights = self.decode(
+            ids, attention or self.replace_unknown, extended
+        )
+        raw = self._words(tokens, source, extended)
         words = raw
         if self.placeholders:
             words = stand_ins.unmask(words, source, masked)
@@ -157,7 +216,10 @@ class TextGenerator:
                 words, weights, source, self.target.token("unknown")
             )
         text = join_tokens(words, source, spaced)
-        return {self.output: text, "score": scores}, source, tokens, raw, words, weights
+        outputs = {self.output: text, "score": scores}
+        if attention and self.copies:
+            outputs["p_gen"] = self.switch(ids, tokens, extended)
+        return outputs, source, tokens, raw, words, weights
 
     def generate(self, texts):
         """`[batch]` strings -> `{output: [batch] strings, "score": [batch]}`."""

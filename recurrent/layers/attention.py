@@ -40,7 +40,10 @@ NEGATIVE = -1e9
 def masked_softmax(scores, valid):
     """Softmax over the last axis restricted to `valid`; rows with no valid entry give 0."""
     scores = ops.where(valid, scores, ops.full_like(scores, NEGATIVE))
-    weights = ops.softmax(scores, axis=-1) * ops.cast(valid, scores.dtype)
+    # exp(s - max) by hand: a memory of one position is legitimate here (a
+    # one-word source), and Keras warns of a softmax over an axis of size 1.
+    shifted = scores - ops.stop_gradient(ops.max(scores, axis=-1, keepdims=True))
+    weights = ops.exp(shifted) * ops.cast(valid, scores.dtype)
     total = ops.sum(weights, axis=-1, keepdims=True)
     return weights / ops.maximum(total, 1e-9)
 

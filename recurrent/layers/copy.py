@@ -149,6 +149,96 @@ class PointerGenerator(keras.layers.Layer):
         return config
 
 
+@keras.saving.register_keras_serializable(package="recurrent")
+class SwitchingPointer(PointerGenerator):
+    """The switching generator-pointer: a switch chooses to generate or to point.
+
+    Nallapati et al. (2016) keep a generator over the vocabulary and a pointer
+    to source positions; a switch P(s_t = 1) = sigmoid(w_c . c_t + w_s . s_t +
+    w_x . x_t + b) decides, and it is trained with the observed signal "the
+    target word is in the vocabulary". Training maximises
+
+        s_t log P(s_t=1) P_vocab(w_t) + (1 - s_t) log (1 - P(s_t=1)) a_{i_t},
+
+    with i_t the first source position of an out-of-vocabulary target word.
+    Over the extended vocabulary this is the log of
+
+        P(w) = p P_vocab(w) for w < V, and (1 - p) a_{first(w)} for w >= V,
+
+    which this layer returns (a sub-distribution: attention on vocabulary
+    words and on later repeats of a word gets no mass). With `hard=True`
+    (decoding) the switch is a hard choice, as in the paper: only the branch
+    with P >= 0.5 keeps its mass. A step whose source holds nothing to point to
+    always generates (p taken as 1). The attention weights serve as the
+    pointer distribution.
+
+    Arguments and shapes as `PointerGenerator`; `hard` switches the decoding
+    rule on, and `return_switch` returns P(s=1) as "p_gen".
+
+    Reference:
+        Nallapati, Zhou, dos Santos, Gulcehre and Xiang, "Abstractive Text
+        Summarization using Sequence-to-sequence RNNs and Beyond", CoNLL 2016,
+        section 2.3.
+    """
+
+    def call(
+        self,
+        logits,
+        attention,
+        context,
+        state,
+        inputs,
+        source_extended_ids,
+        extra_count=None,
+        log_probabilities=False,
+        return_switch=False,
+        hard=False,
+    ):
+        vocabulary = logits.shape[-1]
+        ids = ops.cast(source_extended_ids, "int32")
+        if extra_count is None:
+            extra_count = ops.maximum(ops.max(ids) + 1 - vocabulary, 0)
+        pointable = first_copies(ids, vocabulary)
+        attention = ops.cast(attention, logits.dtype)
+        if len(attention.shape) == 3:
+            pointable = pointable[:, None, :]
+        attention = attention * ops.cast(pointable, attention.dtype)
+        p = self.switch(context, state, inputs)
+        p = ops.where(ops.sum(attention, axis=-1) > 0.0, p, ops.ones_like(p))
+        generate, point = p, 1.0 - p
+        if hard:
+            generating = ops.cast(p >= 0.5, p.dtype)
+            generate, point = p * generating, (1.0 - p) * (1.0 - generating)
+        generated = generate[..., None] * ops.softmax(logits, axis=-1)
+        copied = scatter_copy(
+            point[..., None] * attention, ids, vocabulary + extra_count
+        )
+        extra = ops.shape(copied)[-1] - vocabulary
+        zeros = ops.zeros(tuple(ops.shape(generated)[:-1]) + (extra,), logits.dtype)
+        probabilities = ops.concatenate([generated, zeros], axis=-1) + copied
+        if log_probabilities:
+            probabilities = ops.log(ops.clip(probabilities, self.epsilon, 1.0))
+        if return_switch:
+            return probabilities, p
+        return probabilities
+
+
+def first_copies(source_extended_ids, vocabulary_size):
+    """True at the first source position of each out-of-vocabulary word
+    (extended id >= V): the positions a `SwitchingPointer` points to."""
+    ids = ops.cast(source_extended_ids, "int32")
+    positions = ops.arange(ops.shape(ids)[1])
+    earlier = positions[None, :] < positions[:, None]  # [i, j]: j before i
+    repeated = ops.any(
+        ops.logical_and(ops.equal(ids[:, :, None], ids[:, None, :]), earlier[None]),
+        axis=-1,
+    )
+    return ops.logical_and(ids >= vocabulary_size, ops.logical_not(repeated))
+
+
+OUTPUT_LAYERS = {"pointer": PointerGenerator, "switch": SwitchingPointer}
+
+
 def scatter_copy(weights, source_ids, size):
     """Adds each source position's weight onto its id: `[batch, (steps,) size]`.
 
@@ -240,6 +330,36 @@ def extended_source_ids(source_ids, is_oov, vocabulary_size, word_keys):
         is_oov, vocabulary_size + word_rank, ops.cast(source_ids, "int32")
     )
     return extended, ops.sum(ops.cast(first, "int32"), axis=-1)
+
+
+def extended_target_ids(
+    target_ids, target_keys, source_extended_ids, source_keys, vocabulary_size
+):
+    """Target ids over the extended vocabulary: an unknown target word that
+    the source holds out of vocabulary gets that source word's id V + k.
+
+    Args:
+        target_ids: int `[batch, target]` vocabulary ids (unknown words hold
+            the unknown id).
+        target_keys: int `[batch, target]` word identities of the target.
+        source_extended_ids: int `[batch, source]` from `extended_source_ids`.
+        source_keys: int `[batch, source]` word identities of the source.
+        vocabulary_size: V.
+
+    Returns:
+        int32 `[batch, target]`: `target_ids` where the word is in the
+        vocabulary or absent from the source's out-of-vocabulary words, else
+        its extended id.
+    """
+    source_extended_ids = ops.cast(source_extended_ids, "int32")
+    copyable = ops.logical_and(
+        ops.equal(target_keys[:, :, None], source_keys[:, None, :]),
+        (source_extended_ids >= vocabulary_size)[:, None, :],
+    )
+    found = ops.any(copyable, axis=-1)
+    position = ops.argmax(ops.cast(copyable, "int32"), axis=-1)
+    copied = ops.take_along_axis(source_extended_ids, position, axis=-1)
+    return ops.where(found, copied, ops.cast(target_ids, "int32"))
 
 
 def decoder_input_ids(ids, vocabulary_size, unknown_id=1):

@@ -141,7 +141,8 @@ class AttentionDecoder(keras.layers.Layer):
         weights `[batch, steps, source]` (zeros without attention). With
         `return_details=True`, a dict with "logits", "weights", "contexts"
         `[batch, steps, memory_features]` (the context vectors the decoder
-        used, after the gate), and, with `coverage`, "coverage"
+        used, after the gate), "attentional" `[batch, steps, units]` (h~, or h
+        without attention), and, with `coverage`, "coverage"
         `[batch, steps, source]`: the coverage each step was scored with (the
         sum of the previous steps' weights), for a coverage loss
         (`recurrent.layers.copy.coverage_loss`).
@@ -320,6 +321,7 @@ class AttentionDecoder(keras.layers.Layer):
             "logits": self.project(attentional),
             "weights": weights,
             "contexts": contexts,
+            "attentional": attentional,
         }
 
     def _stepped(
@@ -340,7 +342,7 @@ class AttentionDecoder(keras.layers.Layer):
 
         def one_step(carry, inputs):
             state, _ = carry
-            token_embedding, valid = inputs
+            token_embedding, valid = inputs[:, :-1], inputs[:, -1] > 0.5
             attentional, new_state, weights, context = self._advance(
                 token_embedding, state, memory, memory_mask, training
             )
@@ -359,14 +361,20 @@ class AttentionDecoder(keras.layers.Layer):
             carry = (new_state, step_outputs)
             return carry, carry
 
-        sequences = (
-            ops.transpose(embedded, (1, 0, 2)),
-            ops.transpose(ops.not_equal(tokens, 0), (1, 0)),
-        )
+        # One tensor of [steps, batch, embedding + 1] (the validity last):
+        # Keras' TensorFlow scan fails on several sequences of unknown length.
+        valid = ops.cast(ops.not_equal(tokens, 0), dtype)[:, :, None]
+        sequences = ops.transpose(ops.concatenate([embedded, valid], -1), (1, 0, 2))
         _, (_, stacked) = ops.scan(one_step, (state, outputs), sequences)
-        stacked = {key: ops.moveaxis(value, 0, 1) for key, value in stacked.items()}
-        details = {"logits": self.project(stacked.pop("attentional")), **stacked}
-        return details
+        steps = ops.shape(tokens)[1]
+        # ... and it loses the outputs' static shapes: give them back.
+        stacked = {
+            key: ops.moveaxis(
+                ops.reshape(value, (steps, batch, outputs[key].shape[-1] or -1)), 0, 1
+            )
+            for key, value in stacked.items()
+        }
+        return {"logits": self.project(stacked["attentional"]), **stacked}
 
     def initial_step_state(self, initial_states, batch_size, source_length=None):
         """The state `step` starts from.
@@ -443,16 +451,31 @@ class AttentionDecoder(keras.layers.Layer):
             new_state["coverage"] = coverage + weights
         return attentional, new_state, weights, context
 
-    def step(self, tokens, state, memory, memory_mask=None):
-        """One decoding step: `[batch]` tokens -> (`[batch, vocab]` logits, state, weights)."""
+    def step(self, tokens, state, memory, memory_mask=None, return_details=False):
+        """One decoding step: `[batch]` tokens -> (`[batch, vocab]` logits, state, weights).
+
+        With `return_details`, the first output is a dict of "logits",
+        "weights", "contexts", "attentional" and "inputs" (the token
+        embeddings), one row per token, as a copy output layer needs them.
+        """
         # A plain lookup: the single step needs the vectors, not the padding mask.
         embedded = ops.take(
             self.embedding.embeddings, ops.cast(tokens, "int32"), axis=0
         )
-        attentional, state, weights, _ = self._advance(
+        attentional, state, weights, context = self._advance(
             embedded, state, memory, memory_mask
         )
-        return self.project(attentional), state, weights
+        logits = self.project(attentional)
+        if not return_details:
+            return logits, state, weights
+        details = {
+            "logits": logits,
+            "weights": weights,
+            "contexts": context,
+            "attentional": attentional,
+            "inputs": embedded,
+        }
+        return details, state, weights
 
     def compute_output_shape(
         self,
@@ -485,6 +508,9 @@ class AttentionDecoder(keras.layers.Layer):
             "logits": logits,
             "weights": weights,
             "contexts": keras.KerasTensor(contexts_shape, dtype=self.compute_dtype),
+            "attentional": keras.KerasTensor(
+                tuple(tokens.shape) + (self.units,), dtype=self.compute_dtype
+            ),
         }
         if self.coverage:
             details["coverage"] = keras.KerasTensor(

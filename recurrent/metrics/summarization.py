@@ -7,12 +7,14 @@ References:
     intervals).
 """
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 from rouge_score import rouge_scorer
 
 MEASURES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+WORD = re.compile(r"\w+")
 
 
 def rouge_per_document(
@@ -130,3 +132,48 @@ def rouge_table(results: dict[str, dict[str, float]]) -> str:
         ]
         lines.append(f"{system:<12}" + "".join(f"{cell:>22}" for cell in cells))
     return "\n".join(lines)
+
+
+def _words(text: str) -> list[str]:
+    return WORD.findall(text.lower())
+
+
+def _ngram_list(words: Sequence[str], n: int) -> list[tuple[str, ...]]:
+    return [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+
+
+def novel_ngrams(summaries: Sequence[str], sources: Sequence[str], n: int) -> float:
+    """The share (0-100) of the summaries' n-grams that their source lacks,
+    pooled over all summaries: how abstractive they are (See et al. 2017,
+    figure 6). Words are lower-cased runs of letters and digits."""
+    novel = total = 0
+    for summary, source in zip(summaries, sources, strict=True):
+        grams = _ngram_list(_words(summary), n)
+        known = set(_ngram_list(_words(source), n))
+        novel += sum(gram not in known for gram in grams)
+        total += len(grams)
+    return 100 * novel / total if total else 0.0
+
+
+def repeated_trigrams(summaries: Sequence[str]) -> float:
+    """The share (0-100) of the summaries' trigrams that repeat a trigram
+    earlier in the same summary, pooled: the repetition coverage removes."""
+    repeated = total = 0
+    for summary in summaries:
+        grams = _ngram_list(_words(summary), 3)
+        repeated += len(grams) - len(set(grams))
+        total += len(grams)
+    return 100 * repeated / total if total else 0.0
+
+
+def generation_statistics(
+    summaries: Sequence[str], sources: Sequence[str]
+) -> dict[str, float]:
+    """Novel 1-, 2- and 3-grams, the repeated-trigram rate and the mean
+    length in words of generated summaries."""
+    lengths = [len(_words(summary)) for summary in summaries]
+    return {
+        **{f"novel_{n}grams": novel_ngrams(summaries, sources, n) for n in (1, 2, 3)},
+        "repeated_trigrams": repeated_trigrams(summaries),
+        "mean_words": float(np.mean(lengths)) if lengths else 0.0,
+    }

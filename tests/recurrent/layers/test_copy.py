@@ -5,10 +5,13 @@ import tensorflow as tf
 
 from recurrent.layers.copy import (
     PointerGenerator,
+    SwitchingPointer,
     coverage_loss,
     cumulative_coverage,
     decoder_input_ids,
     extended_source_ids,
+    extended_target_ids,
+    first_copies,
 )
 from tests.helpers.layer_checklist import (
     assert_all_weights_train,
@@ -141,3 +144,56 @@ def test_coverage_loss_is_zero_without_revisits_and_grows_with_them():
     masked = coverage_loss(thrice, cumulative_coverage(thrice), np.array([[1, 1, 0]]))
     assert float(masked) == pytest.approx(0.5)
     np.testing.assert_allclose(cumulative_coverage(thrice)[0, :, 0], [0, 1, 2])
+
+
+def test_the_switching_pointer_scores_nallapatis_objective():
+    layer = SwitchingPointer()
+    # Row 0 holds OOV ids 10 (twice) and 11: pointable at positions 1 and 2.
+    log_probs, p = _call(
+        layer, extra_count=3, log_probabilities=True, return_switch=True
+    )
+    log_probs, p = np.array(log_probs), np.array(p)
+    assert log_probs.shape == (2, 3, V + 3)
+    vocabulary = np.log(_softmax(LOGITS[0]))
+    # An in-vocabulary target: log p + log P_vocab(w).
+    np.testing.assert_allclose(
+        log_probs[0, :, 4], np.log(p[0]) + vocabulary[:, 4], atol=1e-5
+    )
+    # An OOV target: log(1 - p) + log a at its first position only (0.2, not 0.2 + 0.1).
+    np.testing.assert_allclose(log_probs[0, :, 10], np.log((1 - p[0]) * 0.2), atol=1e-5)
+    np.testing.assert_allclose(log_probs[0, :, 11], np.log((1 - p[0]) * 0.2), atol=1e-5)
+    # Row 1 has nothing to point to: it always generates.
+    np.testing.assert_allclose(p[1], 1.0)
+    np.testing.assert_allclose(
+        np.exp(log_probs[1, :, :V]), _softmax(LOGITS[1]), atol=1e-6
+    )
+
+
+def test_the_hard_switch_keeps_one_branch():
+    layer = SwitchingPointer()
+    soft, p = _call(layer, extra_count=2, return_switch=True)
+    layer.bias.assign(-20.0)  # the switch points wherever it can
+    hard = np.array(_call(layer, extra_count=2, hard=True))
+    assert np.allclose(hard[0, :, :V], 0.0) and hard[0, :, 10:].sum() > 0.3
+    layer.bias.assign(20.0)  # ... or generates
+    hard = np.array(_call(layer, extra_count=2, hard=True))
+    np.testing.assert_allclose(hard[0, :, V:], 0.0)
+    np.testing.assert_allclose(hard[0].sum(-1), 1.0, atol=1e-5)
+    assert_config_round_trip(SwitchingPointer(epsilon=1e-8))
+
+
+def test_first_copies_and_extended_targets():
+    np.testing.assert_array_equal(
+        first_copies(SOURCE_IDS, V),
+        [[False, True, True, False, False], [False] * 5],
+    )
+    words = tf.constant([["a", "zorp", "blix", "zorp"], ["qux", "", "", ""]])
+    source_keys = tf.strings.to_hash_bucket_fast(words, 2**62)
+    source_extended = np.array([[3, 10, 11, 10], [10, 0, 0, 0]])
+    targets = tf.constant([["blix", "a", "new", "zorp"], ["zorp", "qux", "", ""]])
+    target_keys = tf.strings.to_hash_bucket_fast(targets, 2**62)
+    target_ids = np.array([[1, 3, 1, 1], [1, 1, 0, 0]])
+    np.testing.assert_array_equal(
+        extended_target_ids(target_ids, target_keys, source_extended, source_keys, V),
+        [[11, 3, 1, 10], [1, 10, 0, 0]],
+    )

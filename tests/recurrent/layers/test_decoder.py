@@ -3,6 +3,7 @@ import itertools
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from recurrent.errors import UserInputError
 from recurrent.layers.decoder import AttentionDecoder, StateBridge
@@ -114,7 +115,7 @@ def test_call_equals_repeated_steps_for_every_combination(variant):
         or variant["input_feeding"]
         or variant["coverage"]
     )
-    assert set(details) == {"logits", "weights", "contexts"} | (
+    assert set(details) == {"logits", "weights", "contexts", "attentional"} | (
         {"coverage"} if variant["coverage"] else set()
     )
     logits, weights = (np.array(details[key]) for key in ("logits", "weights"))
@@ -128,10 +129,13 @@ def test_call_equals_repeated_steps_for_every_combination(variant):
             np.testing.assert_allclose(
                 np.array(details["coverage"])[:, t], coverage, atol=1e-5
             )
-        step_logits, state, step_weights = decoder.step(
-            TOKENS[:, t], state, MEMORY, MASK
+        step, state, step_weights = decoder.step(
+            TOKENS[:, t], state, MEMORY, MASK, return_details=True
         )
+        step_logits = step["logits"]
         np.testing.assert_allclose(step_logits, logits[:, t], atol=1e-5)
+        for key in ("contexts", "attentional"):
+            np.testing.assert_allclose(step[key], details[key][:, t], atol=1e-5)
         np.testing.assert_allclose(step_weights, weights[:, t], atol=1e-5)
         coverage = coverage + np.array(step_weights)
     np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)
@@ -168,8 +172,30 @@ def test_coverage_starts_from_source_length_and_symbolic_details():
         "logits": (None, 5, 12),
         "weights": (None, 5, 6),
         "contexts": (None, 5, 8),
+        "attentional": (None, 5, 8),
         "coverage": (None, 5, 6),
     }
+
+
+@pytest.mark.parametrize("ordering", ["luong", "bahdanau"])
+def test_a_stepped_decoder_runs_in_a_graph_of_unknown_lengths(ordering):
+    decoder = _decoder(dict(attention="global", ordering=ordering, coverage=True))
+    eager = decoder(TOKENS, MEMORY, MASK, STATES, return_details=True)
+    specs = [
+        tf.TensorSpec([None, None], tf.int32),
+        tf.TensorSpec([None, None, 8]),
+        tf.TensorSpec([None, None], tf.bool),
+    ]
+
+    @tf.function(input_signature=specs)
+    def graph(tokens, memory, mask):
+        details = decoder(tokens, memory, mask, STATES, return_details=True)
+        assert details["attentional"].shape.rank == 3  # static ranks kept
+        return details
+
+    traced = graph(TOKENS, MEMORY, MASK)
+    for key in ("logits", "weights", "coverage"):
+        np.testing.assert_allclose(traced[key], eager[key], atol=1e-5)
 
 
 def test_bad_combinations_name_the_fix():

@@ -4,6 +4,9 @@ import pytest
 from recurrent.metrics.summarization import (
     MEASURES,
     bootstrap_interval,
+    generation_statistics,
+    novel_ngrams,
+    repeated_trigrams,
     rouge_per_document,
     rouge_scores,
 )
@@ -82,3 +85,20 @@ def test_the_paired_difference_counts_the_documents_that_decide_it():
     steady = paired_difference(better + 1, better)
     assert steady["difference_low"] == pytest.approx(1.0)
     assert steady["difference_high"] == pytest.approx(1.0)
+
+
+def test_novel_ngrams_and_repeated_trigrams():
+    sources = ["The cat sat on the mat.", "Rain fell."]
+    copied = ["the cat sat", "rain fell"]
+    assert (
+        novel_ngrams(copied, sources, 1) == 0 and novel_ngrams(copied, sources, 2) == 0
+    )
+    # "cat ran": one of its two words and its one bigram are new.
+    assert novel_ngrams(["cat ran"], ["the cat sat"], 1) == pytest.approx(50)
+    assert novel_ngrams(["cat ran"], ["the cat sat"], 2) == pytest.approx(100)
+    assert repeated_trigrams(["a b c a b c", "x y z"]) == pytest.approx(100 * 1 / 5)
+    assert repeated_trigrams(["a b", ""]) == 0
+    statistics = generation_statistics(["a b c a b c"], ["a b c"])
+    assert statistics["mean_words"] == 6 and statistics[
+        "novel_3grams"
+    ] == pytest.approx(100 * 2 / 4)
