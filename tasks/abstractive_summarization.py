@@ -93,7 +93,7 @@ class Config(TaskConfig):
             baseline when it exists ("" skips it).
     """
 
-    epochs: int = 15
+    epochs: int = 12
     batch_size: int = 16
     learning_rate: float = 1e-3
     patience: int = 3
@@ -103,7 +103,7 @@ class Config(TaskConfig):
     max_source: int = 400
     max_target: int = 50
     embedding_dim: int = 128
-    units: int = 256
+    units: int = 128
     cell: str = "lstm"
     dropout: float = 0.1
     output: str = "pointer"

@@ -54,7 +54,8 @@ class TextGenerator:
     extended vocabulary; an id past the vocabulary becomes the source word it
     copies (`output_words`), as written. Its attention endpoint also returns
     "p_gen" `[batch, steps]`, the probability of generating each output word
-    rather than copying it.
+    rather than copying it. A copying model never writes the unknown token:
+    what the vocabulary lacks it copies from the source or leaves out.
 
     Texts are tokenized by `recurrent.data.tokenizers.split_tokens` and joined
     by `join_tokens` with the source's spacing. The padding and start tokens
@@ -86,7 +87,10 @@ class TextGenerator:
         self.max_source = int(max_source)
         self.copies = bool(getattr(model, "copies", False))
         self.start_id, self.end_id = target.id("start"), target.id("end")
-        never = tf.one_hot([0, self.start_id], target.size)
+        banned = [0, self.start_id]
+        if self.copies:  # a word outside the vocabulary is copied, not "unknown"
+            banned.append(OOV_ID)
+        never = tf.one_hot(banned, target.size)
         self.banned = tf.reduce_sum(never, axis=0) * -1e9
 
     signature = [tf.TensorSpec([None], tf.string, name="texts")]
