@@ -1,0 +1,65 @@
+import json
+
+import pytest
+
+from recurrent.errors import UserInputError
+from tasks.abstractive_summarization import TASK, Config, latest_export
+
+
+def test_settings_name_their_fix():
+    with pytest.raises(UserInputError, match="output"):
+        Config(output="copy")
+    with pytest.raises(UserInputError, match="units must be even"):
+        Config(units=7)
+    with pytest.raises(UserInputError, match="latent"):
+        Config(latent="beta")
+    with pytest.raises(UserInputError, match="max_source must be at least 1"):
+        Config(max_source=0)
+
+
+def test_a_file_with_blank_rows_prepares_copy_batches(tmp_path):
+    rows = [
+        {
+            "document": f"the zorp{i} met the blix{i} .",
+            "summary": f"zorp{i} met blix{i}",
+        }
+        for i in range(30)
+    ]
+    rows += [
+        {"document": " ", "summary": "nothing"},
+        {"document": "a b", "summary": ""},
+    ]
+    data = tmp_path / "pairs.jsonl"
+    data.write_text("\n".join(json.dumps(row) for row in rows))
+    config = Config(vocabulary=8, max_source=4, max_target=2, batch_size=4)
+    prepared = TASK.prepare(config, str(data))
+    sizes = {name: len(frame) for name, frame in prepared.splits.items()}
+    assert sum(sizes.values()) == 30  # the two blank rows are left out
+    inputs, target_out, _ = next(iter(prepared.train))
+    assert inputs["source"].shape[1] <= 4 and target_out.shape[1] <= 3
+    vocabulary = prepared.assets["vocabulary"]
+    # Names are out of the vocabulary: the targets copy them by extended ids.
+    assert int(target_out.numpy().max()) >= vocabulary.size
+    assert prepared.assets["decoding"]["block_ngram"] == 3
+
+
+def test_the_headline_can_be_the_target():
+    ledes = TASK.prepare(Config(max_batches=1), "bbc_summaries").splits["train"]
+    titles = TASK.prepare(Config(target="headline", max_batches=1), "bbc_summaries")
+    titles = titles.splits["train"]
+    assert (ledes["document"] == titles["document"]).all()
+    assert (ledes["summary"] != titles["summary"]).mean() > 0.99
+    words = titles["summary"].str.split().map(len).mean()
+    assert words < 0.5 * ledes["summary"].str.split().map(len).mean()
+
+
+def test_the_latest_export_is_found_by_version(tmp_path):
+    assert latest_export(str(tmp_path / "missing")) is None
+    assert latest_export(str(tmp_path)) is None
+    for version in (1, 2, 10):
+        folder = tmp_path / str(version)
+        folder.mkdir()
+        (folder / "saved_model.pb").write_bytes(b"")
+    (tmp_path / "11").mkdir()  # an unfinished folder without a model
+    assert latest_export(str(tmp_path)) == tmp_path / "10"
+    assert latest_export(str(tmp_path / "2")) == tmp_path / "2"
