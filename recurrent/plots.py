@@ -66,3 +66,44 @@ def attention_figure(weights, source_tokens, target_tokens, title: str = "") -> 
     figure.colorbar(image, ax=axes, fraction=0.04)
     figure.tight_layout()
     return figure
+
+
+def highlighted_text_figure(
+    tokens, weights, title: str = "", per_line: int = 16, label: str = "weight"
+) -> Figure:
+    """Tokens as running text, each on a background as dark as its weight
+    (e.g. how much a summary copied each source word), with a colour bar.
+
+    Args:
+        tokens: the words, in order.
+        weights: one weight per token, in [0, 1].
+        title: shown above the text.
+        per_line: tokens per line.
+        label: the colour bar's label.
+    """
+    from matplotlib import cm, colormaps, colors
+
+    weights = np.clip(np.asarray(weights, dtype=float), 0.0, 1.0)
+    lines = max(1, -(-len(tokens) // per_line))
+    figure = Figure(figsize=(12, 0.9 + 0.32 * lines), dpi=100)
+    axes = figure.add_axes((0.01, 0.02, 0.86, 0.9 - 0.25 / (1 + lines)))
+    axes.set_axis_off()
+    axes.set_xlim(0, per_line)
+    axes.set_ylim(lines, 0)
+    palette = colormaps["Oranges"]
+    for index, (token, weight) in enumerate(zip(tokens, weights, strict=True)):
+        row, column = divmod(index, per_line)
+        axes.text(
+            column + 0.05,
+            row + 0.5,
+            str(token)[:14],
+            fontsize=8,
+            va="center",
+            color="white" if weight > 0.6 else "black",
+            bbox={"facecolor": palette(weight), "edgecolor": "none", "pad": 1.5},
+        )
+    scale = cm.ScalarMappable(norm=colors.Normalize(0.0, 1.0), cmap=palette)
+    bar = figure.add_axes((0.9, 0.1, 0.015, 0.75))
+    figure.colorbar(scale, cax=bar, label=label)
+    figure.suptitle(title, fontsize=9)
+    return figure

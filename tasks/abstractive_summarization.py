@@ -407,7 +407,11 @@ class AbstractiveSummarization(Task):
 
     def figures(self, predict, prepared, count: int = 3) -> dict:
         documents = prepared.splits["validation"]["document"].head(count).tolist()
-        return report.attention_figures(predict(documents), documents, copy=True)
+        outputs = predict(documents)
+        figures = report.attention_figures(outputs, documents, copy=True)
+        if "p_gen" in outputs:  # the source shaded by what the summary copied
+            figures |= report.copy_figures(outputs, documents)
+        return figures
 
     def sample_inputs(self, prepared, count: int = 2) -> list[str]:
         return prepared.splits["test"]["document"].head(count).tolist()

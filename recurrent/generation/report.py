@@ -69,6 +69,29 @@ def attention_figures(
     return figures
 
 
+def copy_figures(
+    outputs: Mapping[str, np.ndarray], titles: Sequence[str], prefix="copied"
+) -> dict:
+    """For each row of a copying model's attention endpoint, its source with
+    every word shaded by how much the summary copied it: sum over output
+    steps of (1 - p_gen) times the step's attention on the word (capped at
+    1), named `<prefix>_<row>`."""
+    from recurrent.plots import highlighted_text_figure
+
+    figures = {}
+    for index, title in enumerate(titles):
+        source = texts(t for t in outputs["source_tokens"][index] if t)
+        steps = len(texts(t for t in outputs["output_tokens"][index] if t))
+        weights = np.asarray(outputs["weights"][index])[:steps, : len(source)]
+        copying = 1.0 - np.asarray(outputs["p_gen"][index])[:steps]
+        copied = np.minimum((copying[:, None] * weights).sum(axis=0), 1.0)
+        summary = texts(outputs["summary"][index : index + 1])[0]
+        figures[f"{prefix}_{index}"] = highlighted_text_figure(
+            source, copied, title=f"{title[:60]} -> {summary[:80]}", label="copied"
+        )
+    return figures
+
+
 def attended_span(weights: np.ndarray, widest: int) -> tuple[int, int]:
     """`(first, last)`: at most `widest` source positions around those that
     some output step attends with weight >= 0.05 (the start of the source if

@@ -72,7 +72,9 @@ def test_smoke_run_trains_evaluates_and_exports_with_its_baselines(smoke):
     assert (
         "repeated_trigrams" in result.stdout and "model ROUGE-2 minus" in result.stdout
     )
-    assert any(name.startswith("attention_") for name in metadata["figures"])
+    figures = metadata["figures"]
+    assert any(name.startswith("attention_") for name in figures)
+    assert any(name.startswith("copied_") for name in figures)
     (run,) = (output / TASK / "runs").iterdir()
     history = (run / "history.csv").read_text().splitlines()
     assert "coverage_active" in history[0] and "val_coverage" in history[0]
