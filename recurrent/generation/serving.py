@@ -86,6 +86,8 @@ class TextGenerator:
         self.placeholders, self.replace_unknown = placeholders, replace_unknown
         self.max_source = int(max_source)
         self.copies = bool(getattr(model, "copies", False))
+        # GNMT's coverage penalty reads the attention history of each beam.
+        self._penalized = options.get("coverage_penalty", 0) > 0
         self.start_id, self.end_id = target.id("start"), target.id("end")
         banned = [0, self.start_id]
         if self.copies:  # a word outside the vocabulary is copied, not "unknown"
@@ -123,7 +125,7 @@ class TextGenerator:
                 start,
                 self.end_id,
                 self.max_length,
-                attention_key="attention" if attention else None,
+                attention_key="attention" if attention or self._penalized else None,
                 **self.options,
             )
             tokens, scores = result["tokens"], result["scores"]

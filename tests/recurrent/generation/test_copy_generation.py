@@ -198,3 +198,23 @@ def test_the_coverage_schedule_switches_on_at_a_plateau_or_an_epoch(
     model.save(tmp_path / "model.keras")
     restored = keras.saving.load_model(tmp_path / "model.keras")
     assert float(restored.coverage_active.numpy()) == 1.0
+
+
+def test_beam_search_with_a_coverage_penalty_and_blocking_serves_strings():
+    vocabulary = Vocabulary.fit(["the cat sat"], 10, SPECIALS)
+    model = _model(vocabulary, "pointer", coverage=True)
+    decoding = {
+        "algorithm": "beam",
+        "max_length": 6,
+        "beam_size": 3,
+        "min_length": 2,
+        "coverage_penalty": 0.4,
+        "block_ngram": 2,
+    }
+    generator = TextGenerator(model, vocabulary, vocabulary, decoding, output="summary")
+    outputs = generator.attention(tf.constant(["the zorp sat", ""]))
+    assert outputs["summary"].shape == (2,) and outputs["summary"][1] == b""
+    assert outputs["p_gen"].shape == outputs["output_tokens"].shape
+    assert b"[UNK]" not in outputs["output_tokens"].numpy().ravel()
+    tokens = [t for t in outputs["output_tokens"][0].numpy() if t]
+    assert len(tokens) >= 3  # min_length: two words at least, then the end
