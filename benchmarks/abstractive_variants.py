@@ -11,7 +11,7 @@ length, then the baselines (Lead-1, TextRank) on the same documents.
 
     python benchmarks/abstractive_variants.py --splits validation test \\
         [--data bbc_summaries] [--variants NAME ...] [--set key=value ...] \\
-        [--out /tmp/abstractive]
+        [--decode block_ngram=0 ...] [--out /tmp/abstractive]
 """
 
 import argparse
@@ -50,6 +50,12 @@ def main() -> None:
         dest="extra",
         help="settings of every variant (a variant's own settings win)",
     )
+    parser.add_argument(
+        "--decode",
+        nargs="*",
+        default=[],
+        help="decoding settings for scoring only, e.g. block_ngram=0 (no retraining)",
+    )
     parser.add_argument("--out", type=Path, default=Path("/tmp/abstractive"))
     args = parser.parse_args()
 
@@ -78,6 +84,10 @@ def main() -> None:
         )
         seconds = time.perf_counter() - started
         epochs = read_history(result.run_dir)
+        decoding = dict(result.prepared.assets["decoding"])
+        for setting in args.decode:
+            key, _, value = setting.partition("=")
+            decoding[key] = type(decoding[key])(value)
         for split in args.splits:
             scored = dataclasses.replace(
                 result.prepared,
@@ -85,6 +95,7 @@ def main() -> None:
                     **result.prepared.splits,
                     "test": result.prepared.splits[split],
                 },
+                assets={**result.prepared.assets, "decoding": decoding},
                 serving={},
             )
             predict = in_memory_predictor(task, result.model, scored)
@@ -101,7 +112,8 @@ def main() -> None:
                     "baselines": evaluation.baselines,
                 }
             )
-            path = args.out / f"{data_name}-{split}.json"
+            suffix = "".join(f"-{setting}" for setting in args.decode)
+            path = args.out / f"{data_name}-{split}{suffix}.json"
             path.write_text(json.dumps(rows[split], indent=1))
     for split, split_rows in rows.items():
         print(f"\n{split}\n{table(split_rows, split)}")
