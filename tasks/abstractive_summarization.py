@@ -242,6 +242,7 @@ class AbstractiveSummarization(Task):
                 config.batch_size,
                 max_source=config.max_source,
                 max_target=config.max_target,
+                copying=config.output != "vocabulary",
                 shuffle=shuffle,
                 seed=config.seed,
                 max_batches=config.max_batches,

@@ -161,12 +161,15 @@ def copy_texts_dataset(
     batch_size: int,
     max_source: int = 0,
     max_target: int = 0,
+    copying: bool = True,
     **options,
 ) -> tf.data.Dataset:
     """`teacher_forcing_dataset` of raw text pairs for a copying model: one
     `vocabulary` (with "start" and "end") on both sides, the source cut to
     its first `max_source` tokens and the target to `max_target` (0: whole),
-    tokenized by `split_punctuation`; `options` as there."""
+    tokenized by `split_punctuation`; `options` as there. With `copying`
+    False, the same pairs for a model without copying (unknown words keep
+    the unknown id, no extended ids)."""
     sides = []
     for texts, limit in ((sources, max_source), (targets, max_target)):
         spaced = split_punctuation(tf.constant(list(texts), tf.string))
@@ -182,9 +185,9 @@ def copy_texts_dataset(
         vocabulary.id("start"),
         vocabulary.id("end"),
         batch_size,
-        source_keys=source_keys,
-        target_keys=target_keys,
-        copy_vocabulary=vocabulary.size,
+        source_keys=source_keys if copying else None,
+        target_keys=target_keys if copying else None,
+        copy_vocabulary=vocabulary.size if copying else 0,
         **options,
     )
 

@@ -1,5 +1,7 @@
+import dataclasses
 import json
 
+import numpy as np
 import pytest
 
 from recurrent.errors import UserInputError
@@ -41,6 +43,14 @@ def test_a_file_with_blank_rows_prepares_copy_batches(tmp_path):
     # Names are out of the vocabulary: the targets copy them by extended ids.
     assert int(target_out.numpy().max()) >= vocabulary.size
     assert prepared.assets["decoding"]["block_ngram"] == 3
+    # Without copying, unknown words stay unknown and the model trains on them.
+    plain = dataclasses.replace(config, output="vocabulary", max_batches=1)
+    prepared = TASK.prepare(plain, str(data))
+    inputs, target_out, weights = next(iter(prepared.train))
+    assert "source_extended" not in inputs
+    assert int(target_out.numpy().max()) < vocabulary.size
+    model = TASK.build_model(plain, prepared)
+    assert np.isfinite(model.train_on_batch(inputs, target_out, weights)).all()
 
 
 def test_the_headline_can_be_the_target():
