@@ -4,7 +4,9 @@ test once for the configurations that are reported.
 
 Each variant is `python -m pipelines.abstractive_summarization --data DATA
 --set ...` trained in its own run folder (a finished run is reused, so a
-later call can score another split without training again). The table gives
+later call can score another split without training again). Results are
+kept per split in OUT/DATA-SPLIT.json, where each call adds or replaces its
+variants' rows. The table gives
 the epoch kept, the epoch coverage training started, ROUGE-1/2/L F1 (the
 ROUGE-2 interval), the repeated-trigram rate, novel bigrams and the mean
 length, then the baselines (Lead-1, TextRank) on the same documents.
@@ -67,20 +69,27 @@ def main() -> None:
     from tasks import get
 
     task = get("abstractive_summarization")
-    rows = {split: [] for split in args.splits}
     args.out.mkdir(parents=True, exist_ok=True)
     data_name = args.data.replace("/", "_")
+    suffix = "".join(f"-{setting}" for setting in args.decode)
+    paths = {
+        split: args.out / f"{data_name}-{split}{suffix}.json" for split in args.splits
+    }
+    rows = {split: earlier_rows(path, args.variants) for split, path in paths.items()}
     for name in args.variants:
         config = configuration.resolve(
             task.Config, assignments=[*args.extra, *VARIANTS.get(name, [name])]
         )
+        run_name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")
+        layout = Layout(args.out / data_name, task.name)
+        reused = finished_run(layout.runs / run_name)
         started = time.perf_counter()
         result = train(
             task,
             config,
             args.data,
-            Layout(args.out / data_name, task.name),
-            run_name=re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-"),
+            layout,
+            run_name=run_name,
         )
         seconds = time.perf_counter() - started
         epochs = read_history(result.run_dir)
@@ -107,16 +116,30 @@ def main() -> None:
                     "epoch": best_epoch(history(result.run_dir)),
                     "coverage_from": coverage_start(epochs),
                     "kl": epochs[-1].get("val_kl") if epochs else None,
-                    "seconds": round(seconds),
+                    "seconds": None if reused else round(seconds),
                     "model": evaluation.metrics,
                     "baselines": evaluation.baselines,
                 }
             )
-            suffix = "".join(f"-{setting}" for setting in args.decode)
-            path = args.out / f"{data_name}-{split}{suffix}.json"
-            path.write_text(json.dumps(rows[split], indent=1))
+            paths[split].write_text(json.dumps(rows[split], indent=1))
     for split, split_rows in rows.items():
         print(f"\n{split}\n{table(split_rows, split)}")
+
+
+def earlier_rows(path: Path, variants: list[str]) -> list[dict]:
+    """The rows an earlier call wrote to `path` for other variants: each call
+    adds its variants to the table (and replaces their older rows)."""
+    if not path.exists():
+        return []
+    return [
+        row for row in json.loads(path.read_text()) if row["variant"] not in variants
+    ]
+
+
+def finished_run(run_dir: Path) -> bool:
+    """Whether an earlier call already trained this run to the end."""
+    record = run_dir / "run.json"
+    return record.exists() and json.loads(record.read_text()).get("finished", False)
 
 
 def read_history(run_dir: Path) -> list[dict[str, float]]:

@@ -409,7 +409,7 @@ class AbstractiveSummarization(Task):
     def figures(self, predict, prepared, count: int = 3) -> dict:
         documents = prepared.splits["validation"]["document"].head(count).tolist()
         outputs = predict(documents)
-        figures = report.attention_figures(outputs, documents, copy=True)
+        figures = report.attention_figures(outputs, documents, widest=80)
         if "p_gen" in outputs:  # the source shaded by what the summary copied
             figures |= report.copy_figures(outputs, documents)
         return figures

@@ -35,16 +35,15 @@ def attention_figures(
     outputs: Mapping[str, np.ndarray],
     titles: Sequence[str],
     prefix="attention",
-    copy: bool = False,
-    widest: int = 80,
+    widest: int | None = None,
 ) -> dict:
     """Heat maps of an attention endpoint's outputs ("source_tokens",
     "output_tokens", "weights"), one per row, named `<prefix>_<row>`.
 
-    With `copy`, each output word's label also gives its generation
-    probability ("p_gen": near 1 generated from the vocabulary, near 0
-    copied from the source), and a source longer than `widest` tokens shows
-    only the span the attention visits (`attended_span`).
+    A copying model's endpoint also gives "p_gen": each output word's label
+    then shows its generation probability (near 1 generated from the
+    vocabulary, near 0 copied from the source). With `widest`, a longer
+    source shows only the span the attention visits (`attended_span`).
     """
     from recurrent.plots import attention_figure
 
@@ -55,9 +54,10 @@ def attention_figures(
         weights = np.asarray(outputs["weights"][index])[: len(output), : len(source)]
         labels = output
         first = 0
-        if copy:
+        if "p_gen" in outputs:
             p_gen = outputs["p_gen"][index][: len(output)]
             labels = [f"{word}  {p:.2f}" for word, p in zip(output, p_gen, strict=True)]
+        if widest is not None:
             first, last = attended_span(weights, widest)
             weights, source = weights[:, first:last], source[first:last]
         figures[f"{prefix}_{index}"] = attention_figure(

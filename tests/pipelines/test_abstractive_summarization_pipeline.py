@@ -48,9 +48,11 @@ def _pairs(rng, names, count):
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
+def smoke(tmp_path_factory, extractive_smoke):
     output = tmp_path_factory.mktemp("smoke")
-    return output, run_pipeline(TASK, "--smoke", output=output)
+    extractive = extractive_smoke[0] / "extractive_summarization"
+    settings = ["--set", f"extractive_model={extractive}"]
+    return output, run_pipeline(TASK, "--smoke", *settings, output=output)
 
 
 def test_smoke_run_trains_evaluates_and_exports_with_its_baselines(smoke):
@@ -59,7 +61,13 @@ def test_smoke_run_trains_evaluates_and_exports_with_its_baselines(smoke):
     metadata = json.loads((export / "metadata.json").read_text())
     assert metadata["data"] == "bbc_summaries"
     assert sorted(metadata["endpoints"]) == ["attention", "summarize"]
-    assert set(metadata["baselines"]) == {"lead1", "textrank"}
+    assert set(metadata["baselines"]) == {"lead1", "textrank", "extractive"}
+    # The extractive export (found by its version folder) selects sentences:
+    # every word is the document's, and only bigrams across a join are new.
+    extractive = metadata["baselines"]["extractive"]
+    assert extractive["export"].endswith("extractive_summarization/1")
+    assert extractive["novel_1grams"] == 0 and extractive["mean_words"] > 0
+    assert extractive["novel_2grams"] < 5
     for scores in [metadata["metrics"], *metadata["baselines"].values()]:
         for measure in ("rouge1", "rouge2", "rougeL", "rougeLsum"):
             assert (

@@ -35,9 +35,8 @@ print(json.dumps({
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    output = tmp_path_factory.mktemp("smoke")
-    return output, run_pipeline(TASK, "--smoke", output=output)
+def smoke(extractive_smoke):
+    return extractive_smoke
 
 
 def test_smoke_run_trains_evaluates_and_exports_with_its_baselines(smoke):

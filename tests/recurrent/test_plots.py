@@ -32,6 +32,9 @@ def test_copy_figures_shade_each_source_word_by_what_was_copied():
     darkness = [1 - np.mean(t.get_bbox_patch().get_facecolor()[:3]) for t in texts]
     assert np.argsort(darkness).tolist() == [2, 0, 3, 1]
     assert png_bytes(figure).startswith(b"\x89PNG")
-    (heat_map,) = attention_figures(outputs, ["a document"], copy=True).values()
+    (heat_map,) = attention_figures(outputs, ["a document"], widest=2).values()
     labels = [t.get_text() for t in heat_map.axes[0].get_yticklabels()]
     assert labels == ["zorp  0.10", "blix  0.20", "[END]  0.90"]
+    # Only the two attended words the width allows are shown.
+    columns = [t.get_text() for t in heat_map.axes[0].get_xticklabels()]
+    assert len(columns) == 2 and "zorp" in columns

@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pytest
 
+from pipelines.runner.train import figure_predictor
 from recurrent.errors import UserInputError
 from tasks.abstractive_summarization import TASK, Config, latest_export
 
@@ -51,6 +52,9 @@ def test_a_file_with_blank_rows_prepares_copy_batches(tmp_path):
     assert int(target_out.numpy().max()) < vocabulary.size
     model = TASK.build_model(plain, prepared)
     assert np.isfinite(model.train_on_batch(inputs, target_out, weights)).all()
+    # Its figures are attention maps alone: it has no p_gen and copies nothing.
+    figures = TASK.figures(figure_predictor(TASK, model, prepared), prepared, 1)
+    assert list(figures) == ["attention_0"]
 
 
 def test_the_headline_can_be_the_target():
