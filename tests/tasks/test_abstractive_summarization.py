@@ -77,3 +77,15 @@ def test_the_latest_export_is_found_by_version(tmp_path):
     (tmp_path / "11").mkdir()  # an unfinished folder without a model
     assert latest_export(str(tmp_path)) == tmp_path / "10"
     assert latest_export(str(tmp_path / "2")) == tmp_path / "2"
+
+
+def test_aclsum_papers_go_through_the_same_preparation():
+    prepared = TASK.prepare(Config(max_batches=1), "aclsum")
+    sizes = {name: len(frame) for name, frame in prepared.splits.items()}
+    assert sizes == {"train": 100, "validation": 50, "test": 100}
+    test = prepared.splits["test"]
+    # A paper's sentences, one per line, to the three aspect summaries.
+    assert test["document"].str.count("\n").median() > 20
+    assert test["summary"].str.split().map(len).median() > 40
+    inputs, target_out, _ = next(iter(prepared.train))
+    assert inputs["source"].shape[1] == 400 and target_out.shape[1] <= 51
