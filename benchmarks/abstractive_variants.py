@@ -115,7 +115,7 @@ def main() -> None:
                     "variant": name,
                     "epoch": best_epoch(history(result.run_dir)),
                     "coverage_from": coverage_start(epochs),
-                    "kl": epochs[-1].get("val_kl") if epochs else None,
+                    "kl": kept_kl(epochs, best_epoch(history(result.run_dir))),
                     "seconds": None if reused else round(seconds),
                     "model": evaluation.metrics,
                     "baselines": evaluation.baselines,
@@ -151,6 +151,11 @@ def read_history(run_dir: Path) -> list[dict[str, float]]:
         ]
 
 
+def kept_kl(epochs: list[dict[str, float]], kept: int) -> float | None:
+    """The validation KL (nats) of the kept 1-based epoch; None without a latent."""
+    return epochs[kept - 1].get("val_kl") if kept else None
+
+
 def coverage_start(epochs: list[dict[str, float]]) -> int:
     """The first 1-based epoch trained with the coverage loss (0: none)."""
     for number, row in enumerate(epochs, start=1):
@@ -175,9 +180,10 @@ def table(rows, split: str) -> str:
     ]
     for row in rows:
         start = row["coverage_from"] or "–"
-        lines.append(
-            f"| {row['variant']} | {row['epoch']} | {start} | {cells(row['model'])} |"
-        )
+        name = row["variant"]
+        if row["kl"] is not None:
+            name += f" (validation KL {row['kl']:.2f} nats)"
+        lines.append(f"| {name} | {row['epoch']} | {start} | {cells(row['model'])} |")
     for name, scores in rows[0]["baselines"].items():
         lines.append(f"| {name} | – | – | {cells(scores)} |")
     return "\n".join(lines)

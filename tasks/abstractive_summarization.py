@@ -88,6 +88,8 @@ class Config(TaskConfig):
             floor of each dimension's KL in nats.
         beam_size, min_length, length_penalty, coverage_penalty, block_ngram:
             beam search (GNMT's alpha and beta; n-grams never repeated).
+            `min_length` is lowered to the 5th percentile of the training
+            summaries' lengths where they are shorter (headlines).
         extractive_model: an extractive summarization export (or the folder
             of its numbered exports: the latest is used) scored as a
             baseline when it exists ("" skips it).
@@ -248,7 +250,9 @@ class AbstractiveSummarization(Task):
                 max_batches=config.max_batches,
             )
 
-        longest = int(token_counts(train["summary"]).max())
+        lengths = token_counts(train["summary"])
+        longest = int(lengths.max())
+        shortest_usual = int(np.percentile(lengths, 5))
         return Prepared(
             train=dataset(train, shuffle=True),
             validation=dataset(splits["validation"]),
@@ -263,7 +267,7 @@ class AbstractiveSummarization(Task):
                     "max_length": config.decode_length(longest),
                     "beam_size": config.beam_size,
                     "alpha": config.length_penalty,
-                    "min_length": config.min_length,
+                    "min_length": min(config.min_length, shortest_usual),
                     "coverage_penalty": config.coverage_penalty,
                     "block_ngram": config.block_ngram,
                 },

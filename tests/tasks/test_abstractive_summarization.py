@@ -58,13 +58,19 @@ def test_a_file_with_blank_rows_prepares_copy_batches(tmp_path):
 
 
 def test_the_headline_can_be_the_target():
-    ledes = TASK.prepare(Config(max_batches=1), "bbc_summaries").splits["train"]
-    titles = TASK.prepare(Config(target="headline", max_batches=1), "bbc_summaries")
-    titles = titles.splits["train"]
+    ledes_prepared = TASK.prepare(Config(max_batches=1), "bbc_summaries")
+    titles_prepared = TASK.prepare(
+        Config(target="headline", max_batches=1), "bbc_summaries"
+    )
+    ledes = ledes_prepared.splits["train"]
+    titles = titles_prepared.splits["train"]
     assert (ledes["document"] == titles["document"]).all()
     assert (ledes["summary"] != titles["summary"]).mean() > 0.99
     words = titles["summary"].str.split().map(len).mean()
     assert words < 0.5 * ledes["summary"].str.split().map(len).mean()
+    # Beam search may end a headline before the minimum meant for ledes.
+    assert ledes_prepared.assets["decoding"]["min_length"] == 8
+    assert 2 <= titles_prepared.assets["decoding"]["min_length"] < 8
 
 
 def test_the_latest_export_is_found_by_version(tmp_path):
