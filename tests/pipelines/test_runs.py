@@ -58,6 +58,8 @@ def test_a_run_killed_after_an_epoch_and_during_a_backup_write_resumes(task, tmp
     assert json.loads((run_dir / "run.json").read_text())["finished"] is True
     rows = (run_dir / "history.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in rows[1:]] == ["0", "1", "2", "3"]
+    if task != "text_classification":
+        return  # what follows is the runner's alone: one task shows it
 
     again = run_pipeline(task, *args, output=tmp_path)
     assert "has finished; using its best checkpoint" in again.stdout
