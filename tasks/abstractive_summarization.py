@@ -33,7 +33,7 @@ from recurrent.data.tokenizers import token_counts
 from recurrent.errors import UserInputError
 from recurrent.generation import report
 from recurrent.generation.coverage import CoverageSchedule
-from recurrent.generation.datasets import copy_texts_dataset
+from recurrent.generation.datasets import copy_texts_dataset, keep_filled_pairs
 from recurrent.layers import CELLS
 from recurrent.metrics.summarization import (
     generation_statistics,
@@ -216,21 +216,9 @@ class AbstractiveSummarization(Task):
             "(on bbc_summaries, target=headline learns the titles; for "
             "tfds:cnn_dailymail: document_column=article target=highlights).",
         )
-        for name, frame in splits.items():
-            frame = frame.astype({"document": str, "summary": str})
-            blank = (frame["document"].str.strip() == "") | (
-                frame["summary"].str.strip() == ""
-            )
-            if blank.any():
-                print(
-                    f"{name}: left out {int(blank.sum())} blank documents or summaries"
-                )
-            splits[name] = frame[~blank].reset_index(drop=True)
-            if splits[name].empty:
-                raise UserInputError(
-                    f"{data} has no {name} pairs of a document and a summary; add "
-                    "rows or a 'split' column"
-                )
+        splits = keep_filled_pairs(
+            splits, ["document", "summary"], data, "documents or summaries"
+        )
         train = splits["train"]
         print(f"building the vocabulary from {len(train)} training documents")
         texts = [*train["document"], *train["summary"]]

@@ -225,6 +225,30 @@ def keep_short_pairs(splits, columns, max_length: int, data: str) -> dict:
     return kept
 
 
+def keep_filled_pairs(splits, columns, data: str, what: str) -> dict:
+    """Every split as strings without the rows where a column of `columns`
+    is blank, saying how many each left out.
+
+    Raises:
+        UserInputError: a split with no pair left.
+    """
+    kept = {}
+    for name, frame in splits.items():
+        frame = frame.astype(dict.fromkeys(columns, str))
+        blank = np.zeros(len(frame), bool)
+        for column in columns:
+            blank |= (frame[column].str.strip() == "").to_numpy()
+        if blank.any():
+            print(f"{name}: left out {int(blank.sum())} blank {what}")
+        kept[name] = frame[~blank].reset_index(drop=True)
+        if kept[name].empty:
+            raise UserInputError(
+                f"{data} has no {name} pairs of {columns[0]} and {columns[1]}; add "
+                "rows or a 'split' column"
+            )
+    return kept
+
+
 def compile_for_teacher_forcing(model: keras.Model, optimizer) -> keras.Model:
     """Builds and compiles `model` for the batches of `teacher_forcing_dataset`:
     cross-entropy of the next-token logits (the negative log-likelihood of a
