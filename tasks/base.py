@@ -210,6 +210,9 @@ class Task(abc.ABC):
             `samples` and `predict` go through it.
         figure_endpoint: the endpoint whose predictor `figures` gets (default:
             the serving one).
+        evaluation_endpoint: the endpoint whose predictor `evaluate` and
+            `samples` get (default: the serving one), e.g. one that also
+            returns attention weights to score.
     """
 
     name: ClassVar[str]
@@ -220,6 +223,7 @@ class Task(abc.ABC):
     model_assets: ClassVar[tuple[str, ...]] = ()
     serving_endpoint: ClassVar[str] = "serve"
     figure_endpoint: ClassVar[str | None] = None
+    evaluation_endpoint: ClassVar[str | None] = None
 
     @abc.abstractmethod
     def prepare(self, config: TaskConfig, data: str) -> Prepared:

@@ -12,6 +12,7 @@ from tasks.abstractive_summarization import Config as AbstractiveSummarizationCo
 from tasks.base import TaskConfig
 from tasks.extractive_summarization import Config as ExtractiveSummarizationConfig
 from tasks.forecasting import Config as ForecastingConfig
+from tasks.image_captioning import Config as ImageCaptioningConfig
 from tasks.text_classification import Config as TextClassificationConfig
 from tasks.translation import Config as TranslationConfig
 
@@ -22,6 +23,7 @@ SECTIONS = {
     "### Translation": TranslationConfig,
     "### Extractive summarization": ExtractiveSummarizationConfig,
     "### Abstractive summarization": AbstractiveSummarizationConfig,
+    "### Image captioning": ImageCaptioningConfig,
 }
 SHARED = "Every task also has these settings:"
 

@@ -54,12 +54,13 @@ def _export_path(task, args) -> Path:
     return Path(args.model) if args.model else _layout(task, args).latest_export()
 
 
-def _exported_predictor(task, path: Path):
+def _exported_predictor(task, path: Path, endpoint: str | None = None):
     loaded, metadata = load_export(path, task.name)
+    endpoint = endpoint or task.serving_endpoint
 
     def serve(inputs):
         # Looked up on `loaded` at each call, which keeps the restored variables alive.
-        return getattr(loaded, task.serving_endpoint)(inputs)
+        return getattr(loaded, endpoint)(inputs)
 
     return batched(serve), metadata
 
@@ -91,7 +92,7 @@ def _check_assets(task, args, path: Path, exported: dict, prepared, data: str):
 
 def evaluate(task, args):
     path = _export_path(task, args)
-    predict, metadata = _exported_predictor(task, path)
+    predict, metadata = _exported_predictor(task, path, task.evaluation_endpoint)
     config = _config(task, args, base=metadata.get("config"))
     data = _data(task, args, metadata.get("data"))
     prepared = task.prepare(config, data)
@@ -145,7 +146,7 @@ def _evaluate_and_export(task, model, prepared, config, layout, data, run_dir) -
         "the export was stopped before it was complete, so nothing was published; "
         f"run `python -m pipelines.{task.name} export` to export the trained run"
     ):
-        predictor = in_memory_predictor(task, model, prepared)
+        predictor = in_memory_predictor(task, model, prepared, task.evaluation_endpoint)
         evaluation = task.evaluate(predictor, prepared, config)
         _show(evaluation)
         figures = figure_files(task, figure_predictor(task, model, prepared), prepared)

@@ -5,7 +5,9 @@ A spec is one of
 - `tfds:<name>[/<config>]`, any TensorFlow Datasets dataset (downloaded and
   prepared by TFDS on first use, or read from `TFDS_DATA_DIR` if already there);
 - a `.csv`, `.tsv` or `.jsonl` file. A `split` column (train/validation/test)
-  is honoured; otherwise rows are split 80/10/10 by a hash of their key column.
+  is honoured; otherwise rows are split 80/10/10 by a hash of their key column;
+- a folder, for tasks that read one (images and their captions, see
+  `recurrent.data.captions`).
 
 Every source ends as pandas DataFrames with the task's canonical column names.
 """
@@ -37,10 +39,11 @@ FILE_READERS = {
 # In text data "NA", "None" or "null" is text (a word, a UI string): only an
 # empty cell is missing. pandas would read them all as missing values.
 ONLY_EMPTY_IS_MISSING = {"keep_default_na": False, "na_values": [""]}
-SPEC_FORMS = (
+TABLE_FORMS = (
     f"a bundled dataset ({', '.join(sorted(BUILDERS))}), tfds:<name>[/<config>], "
     "or a .csv, .tsv, .txt (tab-separated) or .jsonl file"
 )
+SPEC_FORMS = f"{TABLE_FORMS} (or a folder, for image captioning)"
 # TFDS retries a failed download 10 times with exponential backoff (urllib3
 # `Retry(total=downloader.MAX_RETRIES, backoff_factor=0.2)`): about 200 s to
 # fail offline. This many retries still ride out a blip, and fail in ~1 s.
@@ -49,7 +52,7 @@ DOWNLOAD_RETRIES = 3
 
 @dataclass(frozen=True)
 class DataSpec:
-    """A parsed `--data` value: `kind` is "bundled", "tfds" or "file"."""
+    """A parsed `--data` value: `kind` is "bundled", "tfds", "file" or "folder"."""
 
     kind: str
     name: str
@@ -59,7 +62,7 @@ class DataSpec:
 
 
 def parse_spec(spec: str) -> DataSpec:
-    """Parses a `--data` value, checking that a named file exists."""
+    """Parses a `--data` value, checking that a named file or folder exists."""
     spec = spec.strip()
     if spec.startswith("tfds:"):
         name = spec.removeprefix("tfds:").strip("/")
@@ -72,6 +75,8 @@ def parse_spec(spec: str) -> DataSpec:
         return DataSpec("bundled", spec)
     path = Path(spec).expanduser()
     exists, is_file = _probe(path)
+    if exists and path.is_dir():
+        return DataSpec("folder", str(path))
     if path.suffix.lower() in FILE_READERS or exists:
         if not is_file:
             raise UserInputError(
@@ -133,10 +138,11 @@ def load_splits(
     """
     if isinstance(spec, str):
         spec = parse_spec(spec)
+    _refuse_folder(spec)
     if spec.kind == "file":
-        frame = _read_file(Path(spec.name), text=True)
+        frame = read_file(Path(spec.name), text=True)
         if positional and _headerless(frame, columns, Path(spec.name)):
-            frame = _read_file(Path(spec.name), header=None, text=True)
+            frame = read_file(Path(spec.name), header=None, text=True)
             if frame.shape[1] < len(columns):
                 raise UserInputError(
                     f"{spec} needs {len(columns)} tab-separated fields per line "
@@ -170,12 +176,13 @@ def load_table(
     """
     if isinstance(spec, str):
         spec = parse_spec(spec)
+    _refuse_folder(spec)
     if spec.kind == "file":
-        frame = _read_file(Path(spec.name))
+        frame = read_file(Path(spec.name))
         _check_columns(list(frame.columns), columns, spec, hint)
         table = frame[list(columns.values())]
     else:
-        builder = _prepared_builder(spec, data_dir)
+        builder = prepared_builder(spec, data_dir)
         _check_columns(list(builder.info.features.keys()), columns, spec, hint)
         return pd.concat(
             [_tfds_table(builder, split, columns) for split in builder.info.splits],
@@ -195,7 +202,12 @@ def fingerprint(splits: Mapping[str, pd.DataFrame]) -> str:
     return digest.hexdigest()
 
 
-def _read_file(path: Path, header: int | None = 0, text: bool = False) -> pd.DataFrame:
+def _refuse_folder(spec: DataSpec) -> None:
+    if spec.kind == "folder":
+        raise UserInputError(f"{spec} is a folder; this task reads {TABLE_FORMS}")
+
+
+def read_file(path: Path, header: int | None = 0, text: bool = False) -> pd.DataFrame:
     """A data file as a table; with `text`, only empty cells are missing."""
     options = ONLY_EMPTY_IS_MISSING if text else {}
     try:
@@ -264,7 +276,7 @@ def _empty(column: pd.Series) -> pd.Series:
     return column.isna() | column.astype(str).str.strip().eq("")
 
 
-def _prepared_builder(spec: DataSpec, data_dir: str | None):
+def prepared_builder(spec: DataSpec, data_dir: str | None):
     """The builder of a bundled or TFDS spec, prepared in `data_dir`."""
     # TFDS reads TFDS_DATA_DIR once, at import; honour its value now.
     data_dir = data_dir or os.environ.get("TFDS_DATA_DIR") or None
@@ -414,7 +426,7 @@ def _tfds_table(builder, split: str, columns: Mapping[str, str]) -> pd.DataFrame
 
 
 def _read_tfds(spec, columns, key, data_dir, hint) -> dict[str, pd.DataFrame]:
-    builder = _prepared_builder(spec, data_dir)
+    builder = prepared_builder(spec, data_dir)
     _check_columns(list(builder.info.features.keys()), columns, spec, hint)
     available = set(builder.info.splits.keys())
 

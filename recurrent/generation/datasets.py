@@ -113,6 +113,58 @@ def teacher_forcing_dataset(
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
+def image_captions_dataset(
+    images: np.ndarray,
+    image_index: np.ndarray,
+    target_ids: tf.RaggedTensor,
+    start_id: int,
+    end_id: int,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int | None = None,
+    max_batches: int = 0,
+) -> tf.data.Dataset:
+    """Batches `({"source", "target_in"}, target_out, weights)` of images
+    and their captions, as `teacher_forcing_dataset` gives for text.
+
+    Args:
+        images: `[images, height, width, 3]` pixels (uint8 keeps it small).
+        image_index: `[pairs]` the image of each caption (an image with
+            several references is in several pairs).
+        target_ids: `[pairs, (tokens)]` caption ids, padding-free.
+        start_id, end_id: the target's start and end token ids.
+        batch_size, shuffle, seed, max_batches: as `teacher_forcing_dataset`.
+    """
+    pixels = tf.constant(images)
+    index = np.asarray(image_index, dtype=np.int32)
+    dataset = tf.data.Dataset.from_tensor_slices((index, target_ids))
+    if shuffle:
+        dataset = dataset.shuffle(len(index), seed=seed, reshuffle_each_iteration=True)
+
+    def teacher_forcing(image, target):
+        target = tf.cast(target, tf.int32)
+        start, end = tf.constant([start_id]), tf.constant([end_id])
+        return (
+            tf.gather(pixels, image),
+            tf.concat([start, target], 0),
+            tf.concat([target, end], 0),
+        )
+
+    def model_inputs(images, target_in, target_out):
+        weights = tf.cast(target_out > 0, tf.float32)
+        return {"source": images, "target_in": target_in}, target_out, weights
+
+    dataset = (
+        dataset.map(teacher_forcing)
+        .padded_batch(batch_size)
+        .map(model_inputs)
+        .apply(tf.data.experimental.assert_cardinality(-(-len(index) // batch_size)))
+    )
+    if max_batches > 0:
+        dataset = dataset.take(max_batches)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
 def spaced_pairs(sources, targets, placeholders: bool = False):
     """Text pairs as space-separated tokens (`split_punctuation`), with atomic
     spans as numbered stand-ins if `placeholders` (`placeholders.mask_pairs`)."""
@@ -254,7 +306,7 @@ def compile_for_teacher_forcing(model: keras.Model, optimizer) -> keras.Model:
     cross-entropy of the next-token logits (the negative log-likelihood of a
     copying model's extended-vocabulary log-probabilities) and token
     accuracy, padding weighted 0."""
-    shapes = {"source": (None, None), "target_in": (None, None)}
+    shapes = {"source": tuple(model.encoder.source_shape), "target_in": (None, None)}
     if getattr(model, "copies", False):
         loss = SparseNegativeLogLikelihood()
         shapes["source_extended"] = (None, None)

@@ -103,13 +103,16 @@ class TextGenerator:
         extra = tf.shape(log_probs)[-1] - tf.shape(banned)[0]
         return log_probs + tf.pad(banned, [[0, extra]]), state
 
-    def decode(self, source, attention: bool = False, extended=None):
+    def decode(self, source, attention: bool = False, extended=None, empty=None):
         """`[batch, source]` ids -> (`[batch, steps]` tokens, `[batch]` scores,
         `[batch, steps, source]` weights or None).
 
         Beam search scores are length-normalised log-probabilities; the other
         algorithms score the summed log-probability of their tokens. A copying
-        model also takes the `extended` ids of the source.
+        model also takes the `extended` ids of the source. A source other
+        than token ids (images) comes with `empty`, `[batch]` booleans of the
+        rows that hold nothing, and its weights are over the memory's
+        positions.
         """
         state = (
             self.model.encode(source, extended)
@@ -145,12 +148,15 @@ class TextGenerator:
             if attention and weights is None:
                 weights = forced_weights
         # A text of no tokens gives nothing: the end token, score 0, no weights.
-        empty = tf.reduce_all(source == 0, axis=1)
+        if empty is None:
+            empty = tf.reduce_all(source == 0, axis=1)
+            if weights is not None:
+                weights = weights[:, :, : tf.shape(source)[1]]
         tokens = tf.where(empty[:, None], self.end_id, tokens)
         scores = tf.where(empty, 0.0, tf.cast(scores, tf.float32))
         if weights is not None:
-            weights = tf.cast(weights[:, :, : tf.shape(source)[1]], tf.float32)
-            weights *= self._produced(tokens)[:, :, None]
+            weights = tf.cast(weights, tf.float32) * self._produced(tokens)[:, :, None]
+            weights *= tf.cast(tf.logical_not(empty), tf.float32)[:, None, None]
         return tokens, scores, weights
 
     def _forced(self, source, shifted, extended):

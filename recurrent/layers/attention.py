@@ -48,6 +48,28 @@ def masked_softmax(scores, valid):
     return weights / ops.maximum(total, 1e-9)
 
 
+def doubly_stochastic_penalty(weights, steps_mask=None, memory_mask=None):
+    """Show, Attend and Tell's attention regulariser (Xu et al. 2015, eq. 14):
+    the mean over valid positions i of (1 - sum_t a_ti)^2, so that over a
+    caption the decoder attends to every region about once.
+
+    Args:
+        weights: attention `[batch, steps, positions]`.
+        steps_mask: optional `[batch, steps]` valid decoder steps.
+        memory_mask: optional `[batch, positions]` valid memory positions.
+
+    Returns:
+        The scalar mean over the batch; 0 for a batch with no valid position.
+    """
+    if steps_mask is not None:
+        weights = weights * ops.cast(steps_mask, weights.dtype)[:, :, None]
+    squared = ops.square(1.0 - ops.sum(weights, axis=1))
+    if memory_mask is None:
+        return ops.mean(squared)
+    valid = ops.cast(memory_mask, squared.dtype)
+    return ops.sum(squared * valid) / ops.maximum(ops.sum(valid), 1.0)
+
+
 def _coverage_error(layer):
     return ValueError(
         f"{type(layer).__name__} {layer.name!r} was built without coverage; "

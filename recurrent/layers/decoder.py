@@ -95,6 +95,10 @@ class AttentionDecoder(keras.layers.Layer):
       With `gate=True` the context is scaled by beta_t = sigmoid(W_b h_{t-1})
       first (Xu et al. 2015, section 4.2.1).
 
+    With `deep_output`, the previous word joins the output layer (Xu et al.
+    2015, eq. 7; Pascanu et al. 2014): h~_t = tanh(W_c [c_t; h_t; E y_{t-1}]),
+    also without attention (h~_t = tanh(W_c [h_t; E y_{t-1}])).
+
     With `input_feeding`, h~_{t-1} also joins the input of step t. With
     `coverage`, the decoder carries the coverage c_t = sum_{t' < t} a_t' (the
     sum of the previous steps' attention weights) and the attention scores it
@@ -126,6 +130,7 @@ class AttentionDecoder(keras.layers.Layer):
             `ordering="bahdanau"` and attention.
         coverage: carry the coverage in the step state and feed it to the
             attention; needs attention.
+        deep_output: the previous word's embedding joins the output layer.
         **kwargs: base `Layer` arguments.
 
     Call arguments:
@@ -183,6 +188,7 @@ class AttentionDecoder(keras.layers.Layer):
         ordering="luong",
         gate=False,
         coverage=False,
+        deep_output=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -199,6 +205,7 @@ class AttentionDecoder(keras.layers.Layer):
         self.ordering = ordering
         self.gate = gate
         self.coverage = coverage
+        self.deep_output = deep_output
         lookup(dict.fromkeys(ORDERINGS), ordering, "decoder ordering")
         self._attend_first = str(ordering).lower() == "bahdanau"
         self.embedding = keras.layers.Embedding(
@@ -255,7 +262,11 @@ class AttentionDecoder(keras.layers.Layer):
         self.rnn.build((None, None, width))
         if self.attend is not None:
             self.attend.build((None, None, self.units), memory_shape)
-            self.combine.build((None, None, self.units + memory_shape[-1]))
+        if self.attend is not None or self.deep_output:
+            combined = self.units
+            combined += memory_shape[-1] if self.attend is not None else 0
+            combined += self.embedding_dim if self.deep_output else 0
+            self.combine.build((None, None, combined))
         if self.context_gate is not None:
             self.context_gate.build((None, self.units))
         self.project.build((None, None, self.units))
@@ -277,11 +288,16 @@ class AttentionDecoder(keras.layers.Layer):
             coverage=coverage,
         )
 
-    def _output(self, hidden, context, training=None):
-        """h~ = tanh(W_c [c; h]), with dropout; h itself without attention."""
-        if self.attend is None:
+    def _output(self, hidden, context, embedded, training=None):
+        """h~ = tanh(W_c [c; h]) (with E y_{t-1} for a deep output), with
+        dropout; h itself without attention or deep output."""
+        parts = [context] if self.attend is not None else []
+        parts.append(hidden)
+        if self.deep_output:
+            parts.append(embedded)
+        if len(parts) == 1:
             return hidden
-        combined = self.combine(ops.concatenate([context, hidden], axis=-1))
+        combined = self.combine(ops.concatenate(parts, axis=-1))
         return self.drop(combined, training=training)
 
     def call(
@@ -309,14 +325,15 @@ class AttentionDecoder(keras.layers.Layer):
         self, tokens, memory, memory_mask=None, initial_states=None, training=None
     ):
         """Luong ordering: the RNN over all steps, then attention over all outputs."""
+        embedded = self.embedding(tokens)
         outputs, *_ = self.rnn(
-            self.embedding(tokens),
+            embedded,
             initial_state=initial_states,
             mask=ops.not_equal(tokens, 0),
             training=training,
         )
         contexts, weights = self._attend(outputs, memory, memory_mask)
-        attentional = self._output(outputs, contexts, training)
+        attentional = self._output(outputs, contexts, embedded, training)
         return {
             "logits": self.project(attentional),
             "weights": weights,
@@ -441,7 +458,7 @@ class AttentionDecoder(keras.layers.Layer):
                 positions=state["position"],
                 coverage=coverage,
             )
-        attentional = self._output(hidden, context, training)
+        attentional = self._output(hidden, context, token_embedding, training)
         new_state = {
             "rnn": rnn_state,
             "attentional": attentional,
@@ -534,6 +551,7 @@ class AttentionDecoder(keras.layers.Layer):
             ordering=self.ordering,
             gate=self.gate,
             coverage=self.coverage,
+            deep_output=self.deep_output,
         )
         return config
 

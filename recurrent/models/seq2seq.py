@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from recurrent.choices import lookup
+from recurrent.layers.attention import doubly_stochastic_penalty
 from recurrent.layers.copy import OUTPUT_LAYERS, coverage_loss, decoder_input_ids
 from recurrent.layers.decoder import AttentionDecoder, StateBridge
 from recurrent.layers.latent import GaussianLatent
@@ -76,7 +77,10 @@ class Seq2Seq(keras.Model):
     throughout, so epochs before and after the switch compare. With
     `latent_dim`, a
     `GaussianLatent` sits between the encoder's states and the bridge
-    (a VAE-style summarizer; its KL is the metric "kl").
+    (a VAE-style summarizer; its KL is the metric "kl"). With
+    `attention_regularization` (lambda), the doubly stochastic attention
+    penalty of Show, Attend and Tell (`doubly_stochastic_penalty`) is added
+    to the loss and tracked as the metric "attention_penalty".
 
     Args:
         encoder: the encoder layer (or its serialized config).
@@ -99,11 +103,16 @@ class Seq2Seq(keras.Model):
         latent_dim: size of the Gaussian latent vector (0: none).
         latent_options: further `GaussianLatent` arguments (anneal_steps,
             free_bits).
+        attention_regularization: lambda, the weight of the doubly
+            stochastic attention penalty (0: none; needs attention).
         init_scale: every weight but the biases starts uniform in
             [-init_scale, init_scale], as in Luong et al.; 0 keeps Keras'
             initialisers. Keras' small defaults (embeddings within 0.05, Glorot
             over a 10,000-word softmax) leave the decoder predicting the most
             frequent word for hundreds of steps; 0.1 escapes that plateau at once.
+            An encoder with `own_initialisers = True` (e.g. an `ImageEncoder`,
+            whose batch normalisation and loaded weights must stay as they
+            are) keeps its own.
         **kwargs: base `Model` arguments.
 
     Example:
@@ -133,6 +142,7 @@ class Seq2Seq(keras.Model):
         coverage_active=True,
         latent_dim=0,
         latent_options=None,
+        attention_regularization=0.0,
         init_scale=0.1,
         **kwargs,
     ):
@@ -155,6 +165,7 @@ class Seq2Seq(keras.Model):
         self.initially_active = bool(coverage_active)
         self.latent_dim = latent_dim
         self._latent_options = dict(latent_options or {})
+        self.attention_regularization = float(attention_regularization)
         self.init_scale = init_scale
         self.state_bridge = StateBridge(units, mode=bridge, name="bridge")
         self.decoder = AttentionDecoder(
@@ -188,6 +199,16 @@ class Seq2Seq(keras.Model):
         self.coverage_tracker = (
             keras.metrics.Mean("coverage") if self.decoder.coverage else None
         )
+        if self.attention_regularization and self.decoder.attend is None:
+            raise ValueError(
+                "attention_regularization acts on the attention weights; use an "
+                "attention other than 'none' or attention_regularization=0"
+            )
+        self.penalty_tracker = (
+            keras.metrics.Mean("attention_penalty")
+            if self.attention_regularization
+            else None
+        )
 
     @property
     def decoder_options(self) -> dict:
@@ -219,8 +240,13 @@ class Seq2Seq(keras.Model):
             uniform = keras.initializers.RandomUniform(
                 -self.init_scale, self.init_scale
             )
+            kept = (
+                {id(weight) for weight in self.encoder.weights}
+                if getattr(self.encoder, "own_initialisers", False)
+                else set()
+            )
             for weight in self.trainable_weights:
-                if not weight.path.endswith("bias"):
+                if not weight.path.endswith("bias") and id(weight) not in kept:
                     weight.assign(uniform(weight.shape))
         self.built = True
 
@@ -265,6 +291,12 @@ class Seq2Seq(keras.Model):
             if training:
                 weight = ops.cast(self.coverage_active, loss.dtype) * weight
             self.add_loss(weight * loss)
+        if self.penalty_tracker is not None:
+            penalty = doubly_stochastic_penalty(
+                weights, ops.not_equal(target_in, 0), mask
+            )
+            self.penalty_tracker.update_state(penalty)
+            self.add_loss(self.attention_regularization * penalty)
         attention = {"weights": weights, "contexts": ops.matmul(weights, memory)}
         outputs = details["logits"]
         if self.copier is not None:
@@ -430,6 +462,7 @@ class Seq2Seq(keras.Model):
             coverage_active=self.initially_active,
             latent_dim=self.latent_dim,
             latent_options=dict(self._latent_options),
+            attention_regularization=self.attention_regularization,
             init_scale=self.init_scale,
         )
         return config

@@ -14,6 +14,7 @@ BUILDERS = {
     "bbc_news": "recurrent.data.bundled.bbc_news:BbcNews",
     "bbc_summaries": "recurrent.data.bundled.bbc_summaries:BbcSummaries",
     "bible_parallel": "recurrent.data.bundled.bible_parallel:BibleParallel",
+    "openmoji": "recurrent.data.bundled.openmoji:Openmoji",
     "tmy_weather": "recurrent.data.bundled.tmy_weather:TmyWeather",
 }
 

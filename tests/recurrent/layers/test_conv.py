@@ -1,7 +1,10 @@
 import keras
 import numpy as np
+import pytest
 
+from recurrent.errors import UserInputError
 from recurrent.layers import ConvFeatures
+from recurrent.layers.conv import ImageEncoder
 from tests.helpers.layer_checklist import (
     assert_all_weights_train,
     assert_config_round_trip,
@@ -65,3 +68,93 @@ def test_keras_file_round_trip_gives_identical_outputs(tmp_path):
     assert_keras_file_round_trip(
         model, np.array([[3, 4, 5, 0], [6, 7, 8, 9]]), tmp_path
     )
+
+
+IMAGES = np.random.default_rng(1).uniform(0, 255, size=(2, 16, 16, 3)).astype("float32")
+
+
+def test_image_encoder_config_round_trip():
+    assert_config_round_trip(
+        ImageEncoder(16, cell="gru", depth=2, width=4, dropout=0.1, shift=0.1)
+    )
+
+
+def test_image_encoder_shapes_grid_and_mean_annotation():
+    assert_symbolic_and_eager_shapes(lambda: ImageEncoder(16, depth=2, width=4), IMAGES)
+    encoder = ImageEncoder(16, depth=2, width=4)
+    memory, mask, states = encoder(IMAGES)
+    assert encoder.grid == (4, 4) and memory.shape == (2, 16, 8)
+    assert np.array(mask).all() and len(states) == 2
+    np.testing.assert_allclose(states[0], np.array(memory).mean(axis=1), atol=1e-6)
+    assert len(ImageEncoder(16, cell="gru", depth=1, width=4)(IMAGES)[2]) == 1
+
+
+def test_image_encoder_regions_follow_the_image_row_major():
+    encoder = ImageEncoder(16, depth=2, width=4)
+    blank = np.zeros((1, 16, 16, 3), "float32")
+    marked = blank.copy()
+    marked[0, 12:, 0:4] = 255.0  # bottom-left quarter of a quarter: region (3, 0)
+    encoder(blank)  # batch statistics are not used outside training
+    changed = np.abs(np.array(encoder(marked)[0]) - np.array(encoder(blank)[0]))
+    assert changed.sum(-1)[0].argmax() == 3 * 4 + 0
+
+
+def test_image_encoder_trains_and_survives_a_keras_file(tmp_path):
+    images = keras.Input((16, 16, 3))
+    memory, _, _ = ImageEncoder(16, depth=2, width=4, shift=0.1)(images)
+    model = keras.Model(images, keras.layers.Dense(1)(memory))
+    targets = np.ones((2, 16, 1), "float32")
+    assert_all_weights_train(model, IMAGES, targets)
+    assert_keras_file_round_trip(model, IMAGES, tmp_path)
+
+
+def test_shift_augments_training_images_only():
+    encoder = ImageEncoder(16, depth=1, width=4, shift=0.25)
+    inference = [np.array(encoder(IMAGES)[0]) for _ in range(2)]
+    np.testing.assert_allclose(inference[0], inference[1])
+    trained = [np.array(encoder(IMAGES, training=True)[0]) for _ in range(2)]
+    assert not np.allclose(trained[0], trained[1])
+
+
+def test_a_backbone_reads_weights_from_a_local_file(tmp_path):
+    path = tmp_path / "backbone.weights.h5"
+    source = keras.applications.MobileNetV3Small(
+        input_shape=(32, 32, 3), include_top=False, weights=None
+    )
+    source.save_weights(path)
+    encoder = ImageEncoder(
+        32, backbone="mobilenet_v3_small", backbone_weights=str(path)
+    )
+    memory, _, states = encoder(IMAGES.repeat(2, 1).repeat(2, 2))
+    expected = source(IMAGES.repeat(2, 1).repeat(2, 2), training=False)
+    np.testing.assert_allclose(
+        np.array(memory), np.array(expected).reshape(2, -1, 576), atol=1e-5
+    )
+    assert encoder.grid == (1, 1) and not encoder.trainable_weights
+    tuned = ImageEncoder(32, backbone="mobilenet_v3_small", backbone_trainable=True)
+    tuned.build()
+    assert tuned.trainable_weights
+    restored = ImageEncoder.from_config(
+        {**encoder.get_config(), "backbone_weights": str(tmp_path / "gone.h5")}
+    )
+    assert restored.backbone_weights.endswith("gone.h5")  # a saved model: not read
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"backbone": "resnet9000"}, "image backbone"),
+        ({"backbone": "mobilenet_v3_small", "backbone_weights": "no.h5"}, "not found"),
+    ],
+)
+def test_bad_backbones_name_the_fix(options, message, tmp_path):
+    with pytest.raises(UserInputError, match=message):
+        ImageEncoder(32, **options)
+
+
+def test_a_weights_file_of_another_network_is_refused(tmp_path):
+    path = tmp_path / "other.weights.h5"
+    other = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    other.save_weights(path)
+    with pytest.raises(UserInputError, match="weights saved for MobileNetV3Small"):
+        ImageEncoder(32, backbone="mobilenet_v3_small", backbone_weights=str(path))

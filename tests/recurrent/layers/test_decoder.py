@@ -27,6 +27,9 @@ VARIANTS = [
     dict(attention="bahdanau", cell="gru"),
     dict(attention="bahdanau", ordering="bahdanau", gate=True, coverage=True),
     dict(attention="local", local_mode="monotonic", ordering="bahdanau", cell="gru"),
+    dict(attention="none", deep_output=True),
+    dict(attention="global", deep_output=True),
+    dict(attention="bahdanau", ordering="bahdanau", gate=True, deep_output=True),
 ]
 # Every ordering / input feeding / coverage / gate combination (gate needs the
 # Bahdanau ordering), over the attentions and cells.
@@ -250,3 +253,22 @@ def test_state_bridge_builds_one_projection_per_state(cell, count, mode, tmp_pat
     inputs = [keras.Input((8,)) for _ in range(count)]
     model = keras.Model(inputs, StateBridge(8, mode)(inputs))
     assert_keras_file_round_trip(model, states, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "attention, width", [("none", 8 + 4), ("global", 8 + 8 + 4), ("bahdanau", 20)]
+)
+def test_a_deep_output_reads_the_previous_word_in_the_output_layer(attention, width):
+    ordering = "bahdanau" if attention == "bahdanau" else "luong"
+    decoder = AttentionDecoder(
+        12, 4, 8, attention=attention, ordering=ordering, deep_output=True
+    )
+    details = decoder(TOKENS, MEMORY, MASK, STATES, return_details=True)
+    assert decoder.combine.kernel.shape == (width, 8)
+    # The same RNN state and context, another previous word: another output.
+    state = decoder.initial_step_state(STATES, 2, MEMORY.shape[1])
+    first, _, _ = decoder.step(TOKENS[:, 0], state, MEMORY, MASK)
+    other, _, _ = decoder.step(TOKENS[:, 0] % 11 + 1, state, MEMORY, MASK)
+    assert not np.allclose(first, other)
+    hidden = np.array(details["attentional"])
+    assert np.all(np.abs(hidden) <= 1.0)  # tanh of the deep output layer
