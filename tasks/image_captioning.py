@@ -21,6 +21,7 @@ word looked.
 """
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 
@@ -165,13 +166,23 @@ def caption_words(text: str) -> str:
     return " ".join(WORD.findall(str(text).lower()))
 
 
+@functools.cache
+def compiled_decoder(size: int):
+    """`decode_images` at `size` pixels as one traced function."""
+    return tf.function(
+        lambda encoded: decode_images(encoded, size),
+        input_signature=[tf.TensorSpec([None], tf.string)],
+    )
+
+
 def pixels(images, size: int, batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """Encoded image files as uint8 `[n, size, size, 3]` pixels, and whether
-    each decoded (`recurrent.data.images.decode_images`)."""
+    each decoded (`recurrent.data.images.decode_images`, compiled)."""
     arrays, valid = [np.zeros((0, size, size, 3), np.uint8)], [np.zeros(0, bool)]
     images = list(images)
+    decode = compiled_decoder(size)
     for start in range(0, len(images), batch):
-        decoded, ok = decode_images(tf.constant(images[start : start + batch]), size)
+        decoded, ok = decode(tf.constant(images[start : start + batch]))
         arrays.append(np.round(decoded.numpy()).astype(np.uint8))
         valid.append(ok.numpy())
     return np.concatenate(arrays), np.concatenate(valid)

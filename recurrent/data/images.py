@@ -18,6 +18,8 @@ from recurrent.errors import UserInputError
 MAX_PIXELS = 50_000_000
 # The first bytes of the formats `tf.io.decode_image` reads.
 SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
+# The last chunk of every PNG file: IEND, empty, and its checksum.
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 # Little-endian sizes of the BMP DIB headers, bytes 14 to 17 of the file.
 BMP_HEADER_SIZES = tuple(
     size.to_bytes(4, "little") for size in (12, 40, 52, 56, 64, 108, 124)
@@ -39,11 +41,13 @@ def decode_images(encoded: tf.Tensor, size: int) -> tuple[tf.Tensor, tf.Tensor]:
     bytes per pixel, 25 with an alpha channel (0.5 GB, or 1.25 GB, for 50
     megapixels); run eagerly, about twice as much.
 
-    An element that is not an image (empty, or not starting like a PNG, JPEG,
-    GIF or BMP file) gives a zero image and `valid` False, without an error. A
-    file that starts like one of them but is corrupt (e.g. truncated) fails in
-    the decoder with `tf.errors.InvalidArgumentError`; `read_image_file`
-    checks files from users before they get here.
+    An element that is not an image (empty, not starting like a PNG, JPEG,
+    GIF or BMP file, or cut short: a PNG without its IEND chunk, a JPEG
+    without its end-of-image marker near the end, a GIF without its trailer)
+    gives a zero image and `valid` False, without an error. A file whose
+    start and end are sound but whose middle is damaged still fails in the
+    decoder with `tf.errors.InvalidArgumentError` (a graph cannot catch it);
+    `read_image_file` checks files from users before they get here.
 
     Args:
         encoded: `[batch]` tf.string, the bytes of each file; the batch may be
@@ -82,23 +86,45 @@ def _decode_one(contents: tf.Tensor, size: int) -> tuple[tf.Tensor, tf.Tensor]:
 
 
 def _is_image(contents: tf.Tensor) -> tf.Tensor:
-    """Whether `contents` starts like a file of a format the graph decodes."""
-    # Padded, so that reading past the end of a short string is no error.
-    padded = tf.strings.join([contents, tf.constant(b"\0" * 32)])
+    """Whether `contents` is a whole file of a format the graph decodes: it
+    starts like one and ends as one (a truncated download does not)."""
+    # Padded at both ends, so that reading past either end is no error.
+    padding = tf.constant(b"\0" * 32)
+    padded = tf.strings.join([contents, padding])
+    ending = tf.strings.join([padding, contents])
 
     def at(start: int, length: int) -> tf.Tensor:
         return tf.strings.substr(padded, start, length)
 
-    signature = tf.reduce_any(
-        tf.stack([tf.equal(at(0, len(s)), s) for s in SIGNATURES])
+    def last(length: int, before: int = 0) -> tf.Tensor:
+        return tf.strings.substr(ending, -length - before, length)
+
+    png = tf.logical_and(
+        tf.equal(at(0, 8), SIGNATURES[0]),
+        tf.logical_and(tf.equal(at(12, 4), b"IHDR"), tf.equal(last(12), PNG_END)),
+    )
+    # A JPEG ends at its end-of-image marker; some cameras append a few bytes.
+    jpeg = tf.logical_and(
+        tf.equal(at(0, 3), SIGNATURES[1]),
+        tf.reduce_any(
+            tf.stack([tf.equal(last(2, before), b"\xff\xd9") for before in range(16)])
+        ),
+    )
+    gif = tf.logical_and(
+        tf.logical_or(
+            tf.equal(at(0, 6), SIGNATURES[2]), tf.equal(at(0, 6), SIGNATURES[3])
+        ),
+        tf.equal(last(1), b";"),
     )
     # "BM" alone is too common a start (a text file): a bitmap also has the
     # size of one of the known DIB headers at byte 14.
-    bitmap_header = tf.reduce_any(
-        tf.stack([tf.equal(at(14, 4), size) for size in BMP_HEADER_SIZES])
+    bitmap = tf.logical_and(
+        tf.equal(at(0, 2), SIGNATURES[4]),
+        tf.reduce_any(
+            tf.stack([tf.equal(at(14, 4), size) for size in BMP_HEADER_SIZES])
+        ),
     )
-    is_bitmap = tf.equal(at(0, 2), b"BM")
-    return tf.logical_and(signature, tf.logical_or(~is_bitmap, bitmap_header))
+    return tf.reduce_any(tf.stack([png, jpeg, gif, bitmap]))
 
 
 def _pixels(contents: tf.Tensor, size: int) -> tf.Tensor:

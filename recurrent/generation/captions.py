@@ -6,7 +6,7 @@ graph (`recurrent.data.images.decode_images`), encoded by the model's image
 encoder, decoded with any algorithm of `recurrent.decoding` and joined into
 captions, so an export takes the bytes of image files. A file that is not an
 image gives the caption "" with score 0 and `valid` False; an empty batch
-gives empty outputs.
+gives empty outputs. Captions never hold the unknown token.
 """
 
 from collections.abc import Mapping
@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import tensorflow as tf
 
 from recurrent.data.images import decode_images
+from recurrent.data.tokenizers import OOV_ID
 from recurrent.generation.serving import TextGenerator
 from recurrent.generation.vocabulary import Vocabulary
 
@@ -48,10 +49,16 @@ class CaptionGenerator(TextGenerator):
         output: str = "caption",
     ):
         super().__init__(model, target, target, decoding, output=output)
+        # A caption never says "unknown": its words all come from the vocabulary.
+        self.banned += tf.one_hot(OOV_ID, target.size) * -1e9
         self.image_size = int(image_size)
         self.grid = tuple(model.encoder.grid)
 
     def _caption(self, images, attention: bool):
+        # One blank file more: a batch that holds none reaches no convolution
+        # (TensorFlow's convolutions mishandle a batch that turns out empty).
+        count = tf.shape(images)[0]
+        images = tf.concat([images, [b""]], axis=0)
         pixels, valid = decode_images(images, self.image_size)
         tokens, scores, weights = self.decode(
             pixels, attention, empty=tf.logical_not(valid)
@@ -62,7 +69,9 @@ class CaptionGenerator(TextGenerator):
             "score": scores,
             "valid": valid,
         }
-        return outputs, tokens, words, weights
+        outputs = {key: value[:count] for key, value in outputs.items()}
+        weights = None if weights is None else weights[:count]
+        return outputs, tokens[:count], words[:count], weights
 
     def generate(self, images):
         """`[batch]` image files -> `{output: [batch] captions, "score":

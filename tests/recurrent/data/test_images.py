@@ -73,7 +73,19 @@ def test_a_large_image_is_squeezed_to_the_size_without_keeping_its_aspect():
     assert np.allclose(images[0, :, 17:], BLUE, atol=1)
 
 
-NOT_IMAGES = [b"", b"garbage", b"BMW owners club\n" * 4, b"\x89PN", b"GIF8"]
+NOT_IMAGES = [
+    b"",
+    b"garbage",
+    b"BMW owners club\n" * 4,
+    b"\x89PN",
+    b"GIF8",
+    b"GIF89a? not really",
+    # Files cut short, as by an interrupted download: a graph could not
+    # catch the decoder's error, so they must be refused before it.
+    CASES["rgb png"][0][:-20],
+    CASES["jpeg"][0][: len(CASES["jpeg"][0]) // 2],
+    CASES["gif"][0][:-1],
+]
 
 
 def test_what_is_not_an_image_is_a_zero_image_flagged_invalid():
@@ -81,6 +93,13 @@ def test_what_is_not_an_image_is_a_zero_image_flagged_invalid():
     images, valid = decode_images(tf.constant([rgb, *NOT_IMAGES]), 8)
     assert valid.numpy().tolist() == [True] + [False] * len(NOT_IMAGES)
     assert np.all(images.numpy()[1:] == 0)
+
+
+def test_a_jpeg_with_a_few_bytes_after_its_end_marker_is_still_read():
+    jpeg = CASES["jpeg"][0] + b"\0" * 10
+    images, valid = decode_images(tf.constant([jpeg]), 8)
+    assert valid.numpy().tolist() == [True]
+    assert np.allclose(images.numpy()[0, 4, 4], RED, atol=3)
 
 
 def test_it_runs_in_a_function_and_a_saved_model_for_any_batch(tmp_path):
