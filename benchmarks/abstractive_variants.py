@@ -16,17 +16,13 @@ length, then the baselines (Lead-1, TextRank) on the same documents.
         [--decode block_ngram=0 ...] [--out /tmp/abstractive]
 """
 
-import argparse
-import csv
-import dataclasses
-import json
-import re
 import sys
-import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(PROJECT), str(PROJECT / "benchmarks")]
+
+from variant_runs import arguments, read_history, run_variants  # noqa: E402
 
 VARIANTS = {
     "default": [],
@@ -39,116 +35,15 @@ VARIANTS = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--splits", nargs="+", choices=["validation", "test"], required=True
-    )
-    parser.add_argument("--data", default="bbc_summaries")
-    parser.add_argument("--variants", nargs="*", default=["default"])
-    parser.add_argument(
-        "--set",
-        nargs="*",
-        default=[],
-        dest="extra",
-        help="settings of every variant (a variant's own settings win)",
-    )
-    parser.add_argument(
-        "--decode",
-        nargs="*",
-        default=[],
-        help="decoding settings for scoring only, e.g. block_ngram=0 (no retraining)",
-    )
-    parser.add_argument("--out", type=Path, default=Path("/tmp/abstractive"))
-    args = parser.parse_args()
+    args = arguments(__doc__.splitlines()[0], "bbc_summaries", "/tmp/abstractive")
 
-    from summarization_variants import best_epoch
+    def details(run_dir, kept):
+        epochs = read_history(run_dir)
+        return {"coverage_from": coverage_start(epochs), "kl": kept_kl(epochs, kept)}
 
-    from pipelines.runner import config as configuration
-    from pipelines.runner.layout import Layout
-    from pipelines.runner.train import history, in_memory_predictor, train
-    from tasks import get
-
-    task = get("abstractive_summarization")
-    args.out.mkdir(parents=True, exist_ok=True)
-    data_name = args.data.replace("/", "_")
-    suffix = "".join(f"-{setting}" for setting in args.decode)
-    paths = {
-        split: args.out / f"{data_name}-{split}{suffix}.json" for split in args.splits
-    }
-    rows = {split: earlier_rows(path, args.variants) for split, path in paths.items()}
-    for name in args.variants:
-        config = configuration.resolve(
-            task.Config, assignments=[*args.extra, *VARIANTS.get(name, [name])]
-        )
-        run_name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")
-        layout = Layout(args.out / data_name, task.name)
-        reused = finished_run(layout.runs / run_name)
-        started = time.perf_counter()
-        result = train(
-            task,
-            config,
-            args.data,
-            layout,
-            run_name=run_name,
-        )
-        seconds = time.perf_counter() - started
-        epochs = read_history(result.run_dir)
-        decoding = dict(result.prepared.assets["decoding"])
-        for setting in args.decode:
-            key, _, value = setting.partition("=")
-            decoding[key] = type(decoding[key])(value)
-        for split in args.splits:
-            scored = dataclasses.replace(
-                result.prepared,
-                splits={
-                    **result.prepared.splits,
-                    "test": result.prepared.splits[split],
-                },
-                assets={**result.prepared.assets, "decoding": decoding},
-                serving={},
-            )
-            predict = in_memory_predictor(task, result.model, scored)
-            evaluation = task.evaluate(predict, scored, config)
-            print(f"\n== {name} on {split}\n{evaluation.report}\n", flush=True)
-            rows[split].append(
-                {
-                    "variant": name,
-                    "epoch": best_epoch(history(result.run_dir)),
-                    "coverage_from": coverage_start(epochs),
-                    "kl": kept_kl(epochs, best_epoch(history(result.run_dir))),
-                    "seconds": None if reused else round(seconds),
-                    "model": evaluation.metrics,
-                    "baselines": evaluation.baselines,
-                }
-            )
-            paths[split].write_text(json.dumps(rows[split], indent=1))
+    rows = run_variants("abstractive_summarization", args, VARIANTS, details)
     for split, split_rows in rows.items():
         print(f"\n{split}\n{table(split_rows, split)}")
-
-
-def earlier_rows(path: Path, variants: list[str]) -> list[dict]:
-    """The rows an earlier call wrote to `path` for other variants: each call
-    adds its variants to the table (and replaces their older rows)."""
-    if not path.exists():
-        return []
-    return [
-        row for row in json.loads(path.read_text()) if row["variant"] not in variants
-    ]
-
-
-def finished_run(run_dir: Path) -> bool:
-    """Whether an earlier call already trained this run to the end."""
-    record = run_dir / "run.json"
-    return record.exists() and json.loads(record.read_text()).get("finished", False)
-
-
-def read_history(run_dir: Path) -> list[dict[str, float]]:
-    """The rows of a run's history.csv, as numbers."""
-    with (run_dir / "history.csv").open() as stream:
-        return [
-            {key: float(value) for key, value in row.items() if value}
-            for row in csv.DictReader(stream)
-        ]
 
 
 def kept_kl(epochs: list[dict[str, float]], kept: int) -> float | None:

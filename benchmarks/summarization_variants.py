@@ -27,6 +27,8 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(PROJECT), str(PROJECT / "benchmarks")]
 
+from variant_runs import best_epoch  # noqa: E402
+
 VARIANTS = {
     "default": [],
     "no_content": ["content=false"],
@@ -149,11 +151,6 @@ def label_ceiling(prepared, split: str, count: int) -> dict[str, float]:
         )
     ]
     return rouge_scores(summaries, frame["summary"].tolist())
-
-
-def best_epoch(losses: list[float]) -> int:
-    """The 1-based epoch with the lowest validation loss."""
-    return min(range(len(losses)), key=losses.__getitem__) + 1 if losses else 0
 
 
 def table(rows, split: str) -> str:

@@ -207,6 +207,11 @@ def clean_split(frame, name: str, size: int):
     return frame[keep].reset_index(drop=True), arrays[keep]
 
 
+def mean_words(captions) -> float:
+    """The mean number of words of the captions."""
+    return float(np.mean([len(caption.split()) for caption in captions] or [0]))
+
+
 def has_object_boxes(frame) -> bool:
     """Whether the rows hold boxes of objects smaller than the image (scenes)."""
     return any(
@@ -353,11 +358,15 @@ class ImageCaptioning(Task):
         with MeteorScorer() as meteor:
             model_scores = caption_scores(captions, references, meteor)
             baseline_scores = caption_scores(neighbours, references, meteor)
-        metrics = caption_summary(*model_scores) | {"test_images": len(test)}
+        metrics = caption_summary(*model_scores) | {
+            "test_images": len(test),
+            "mean_words": mean_words(captions),
+        }
         gain = paired_caption_difference(model_scores[1], baseline_scores[1])
         baselines = {
             "nearest_neighbour": caption_summary(*baseline_scores)
             | {
+                "mean_words": mean_words(neighbours),
                 "model_cider_gain": gain["difference"],
                 "model_cider_gain_low": gain["difference_low"],
                 "model_cider_gain_high": gain["difference_high"],

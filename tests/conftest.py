@@ -34,3 +34,21 @@ def tfds_data_dir(tmp_path_factory):
 def cache_dir(tmp_path_factory):
     """Oracle labels and other derived data are cached in a fresh folder."""
     yield from _session_folder(tmp_path_factory, "RECURRENT_CACHE_DIR", "cache")
+
+
+# Test files whose tests must share one worker, because they read one
+# session-wide pipeline run (tests/pipelines/conftest.py).
+SHARED_RUNS = {
+    "test_extractive_summarization_pipeline": "summarization_smoke",
+    "test_abstractive_summarization_pipeline": "summarization_smoke",
+}
+
+
+def pytest_collection_modifyitems(items):
+    """With pytest-xdist (`-n 2 --dist loadgroup`), the tests of one file run
+    on one worker, so a module's pipeline run is made once; files that read a
+    session-wide run share a worker too."""
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2]
+        group = SHARED_RUNS.get(module, module)
+        item.add_marker(pytest.mark.xdist_group(group))

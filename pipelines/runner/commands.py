@@ -31,10 +31,11 @@ def _config(task, args, base=None):
 
 
 def _data(task, args, fallback=None) -> str:
-    """The data spec, checked; a file is named by its absolute path, so a run
-    and its re-export do not depend on how or where the path was typed."""
+    """The data spec, checked; a file or folder is named by its absolute path,
+    so a run and its re-export do not depend on how or where it was typed."""
     spec = parse_spec(args.data or fallback or task.default_data)
-    return str(Path(spec.name).resolve()) if spec.kind == "file" else str(spec)
+    local = spec.kind in ("file", "folder")
+    return str(Path(spec.name).resolve()) if local else str(spec)
 
 
 @contextlib.contextmanager

@@ -90,13 +90,17 @@ def test_image_encoder_shapes_grid_and_mean_annotation():
 
 
 def test_image_encoder_regions_follow_the_image_row_major():
+    keras.utils.set_random_seed(0)
     encoder = ImageEncoder(16, depth=2, width=4)
     blank = np.zeros((1, 16, 16, 3), "float32")
     marked = blank.copy()
-    marked[0, 12:, 0:4] = 255.0  # bottom-left quarter of a quarter: region (3, 0)
-    encoder(blank)  # batch statistics are not used outside training
+    marked[0, 12:, 0:4] = 255.0  # the bottom-left 4 x 4 pixels: region (3, 0)
     changed = np.abs(np.array(encoder(marked)[0]) - np.array(encoder(blank)[0]))
-    assert changed.sum(-1)[0].argmax() == 3 * 4 + 0
+    grid = changed.sum(-1)[0].reshape(4, 4)
+    # Only regions whose receptive field reaches the mark change, the most
+    # near it; the top right one sees nothing of it.
+    assert grid[3, 0] > 0 and grid[0, 3] == 0
+    assert np.unravel_index(grid.argmax(), grid.shape) in {(3, 0), (3, 1), (2, 0)}
 
 
 def test_image_encoder_trains_and_survives_a_keras_file(tmp_path):
