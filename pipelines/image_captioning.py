@@ -16,7 +16,8 @@ each one is, measure whether attention looks at the right place::
     python -m pipelines.image_captioning --data openmoji/scenes
 
 Variants: ``--set attention=none`` (the ablation), ``attention_regularization=0``,
-``backbone=mobilenet_v3_small backbone_weights=FILE.weights.h5``. Your own data:
+``backbone=mobilenet_v3_small backbone_weights=FILE.weights.h5
+image_size=224``. Your own data:
 a Flickr8k-style folder, a CSV/JSONL of ``image`` paths and ``caption``, or
 ``tfds:coco_captions``. Then::
 

@@ -206,8 +206,9 @@ class Task(abc.ABC):
         input_help: what `predict` takes, for `--help` and errors.
         model_assets: assets the exported model was built for; evaluating an
             export refuses settings that change them.
-        serving_endpoint: the endpoint that takes raw inputs; `evaluate`,
-            `samples` and `predict` go through it.
+        serving_endpoint: the endpoint that takes raw inputs; `predict` goes
+            through it, and `evaluate` and `samples` unless
+            `evaluation_endpoint` names another.
         figure_endpoint: the endpoint whose predictor `figures` gets (default:
             the serving one).
         evaluation_endpoint: the endpoint whose predictor `evaluate` and

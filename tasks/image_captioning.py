@@ -154,6 +154,11 @@ class Config(TaskConfig):
         )
         if self.backbone:
             self.choose(backbone=BACKBONES)
+            self.require(
+                "image_size",
+                self.image_size >= 32,
+                "at least 32 with a backbone (224 gives its usual 7 x 7 grid)",
+            )
         self.choose(attention=ATTENTIONS, cell=CELLS)
 
     def decode_length(self, longest_caption: int) -> int:
@@ -443,8 +448,15 @@ class ImageCaptioning(Task):
         captions = report.texts(outputs["caption"])
         return "\n".join(
             f"image {index + 1}: {caption}  (score {score:.2f})"
-            for index, (caption, score) in enumerate(
-                zip(captions, np.asarray(outputs["score"]), strict=True)
+            if valid
+            else f"image {index + 1}: not readable as an image"
+            for index, (caption, score, valid) in enumerate(
+                zip(
+                    captions,
+                    np.asarray(outputs["score"]),
+                    np.asarray(outputs["valid"]),
+                    strict=True,
+                )
             )
         )
 
@@ -459,6 +471,8 @@ class ImageCaptioning(Task):
 
         shown = prepared.splits["validation"].head(count)
         outputs = predict(shown["image"].tolist())
+        if not np.asarray(outputs["weights"]).any():  # attention=none
+            return {}
         images, _ = pixels(shown["image"], prepared.assets["image_size"])
         figures = {}
         for index, row in enumerate(shown.itertuples()):

@@ -49,6 +49,6 @@ def pytest_collection_modifyitems(items):
     on one worker, so a module's pipeline run is made once; files that read a
     session-wide run share a worker too."""
     for item in items:
-        module = item.module.__name__.rpartition(".")[2]
-        group = SHARED_RUNS.get(module, module)
+        module = item.module.__name__
+        group = SHARED_RUNS.get(module.rpartition(".")[2], module)
         item.add_marker(pytest.mark.xdist_group(group))

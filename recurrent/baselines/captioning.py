@@ -1,5 +1,5 @@
 """Captioning baselines that copy a training caption: the caption of the
-nearest training image by pixels, and the consensus caption of the k nearest.
+nearest training image by pixels.
 
 Images are compared as tiny thumbnails: each one averaged down to size x size
 pixels (area averaging), flattened, centred and scaled to unit length, so the
@@ -8,14 +8,13 @@ needs no training and is strong wherever test images resemble training images.
 
 Reference:
     Devlin et al., "Exploring Nearest Neighbor Approaches for Image
-    Captioning", 2015 (nearest neighbour and consensus captions are strong
+    Captioning", 2015 (nearest-neighbour captions are strong
     baselines on COCO).
 """
 
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from recurrent.errors import UserInputError
 
@@ -121,37 +120,3 @@ def nearest_neighbour_captions(
     if len(queries) == 0:
         return []
     return [captions[i][0] for i in nearest_images(train, queries)[:, 0]]
-
-
-def consensus_captions(
-    train_images, train_captions: Sequence, query_images, k: int = 5, size: int = 16
-) -> list[str]:
-    """Among all captions of the `k` nearest training images, the one most
-    similar on average to the others (Devlin et al.'s consensus caption).
-
-    Similarity is the cosine of TF-IDF vectors of word 1- to 4-grams, the IDF
-    fitted on all training captions: close to CIDEr, which takes the cosine
-    of each n-gram order apart and penalises length differences. Ties go to
-    the nearer image. Arguments as `nearest_neighbour_captions`.
-    """
-    captions = _caption_lists(train_captions, train_images)
-    train = image_features(train_images, size)
-    queries = image_features(query_images, size)
-    if len(queries) == 0:
-        return []
-    flat = [text for texts in captions for text in texts]
-    ends = np.cumsum([len(texts) for texts in captions])
-    vectors = TfidfVectorizer(ngram_range=(1, 4), token_pattern=r"(?u)\b\w+\b")
-    try:
-        vectors = vectors.fit_transform(flat)
-    except ValueError:  # no word in any caption
-        return [captions[i][0] for i in nearest_images(train, queries)[:, 0]]
-    chosen = []
-    for neighbours in nearest_images(train, queries, k):
-        candidates = np.concatenate(
-            [np.arange(ends[i] - len(captions[i]), ends[i]) for i in neighbours]
-        )
-        similarity = (vectors[candidates] @ vectors[candidates].T).toarray()
-        consensus = similarity.sum(1) - similarity.diagonal()
-        chosen.append(flat[candidates[np.argmax(consensus)]])
-    return chosen

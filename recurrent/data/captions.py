@@ -39,6 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from recurrent.data.bundled import BUILDERS
+from recurrent.data.images import read_image_file
 from recurrent.data.sources import (
     FILE_READERS,
     ONLY_EMPTY_IS_MISSING,
@@ -193,8 +194,8 @@ def _read_captions_file(path: Path, folder: Path, image_column, caption_column, 
     kept = [name for name in found if name in split_of]
     print(f"reading {_count(len(kept), 'image')} from {images}")
     rows = {split: [] for split in SPLITS}
-    for name in kept:
-        image = (images / name).read_bytes()
+    readable = _readable({name: images / name for name in kept}, folder)
+    for name, image in readable.items():
         rows[split_of[name]].append((image, found[name], [], []))
     return {split: _table(rows[split]) for split in SPLITS}
 
@@ -338,11 +339,30 @@ def _read_table_file(path: Path, image_column, caption_column, hint):
     )
     print(f"reading {_count(len(found), 'image')} listed in {path}")
     rows = {split: [] for split in SPLITS}
-    for name, captions in found.items():
-        image_bytes = (path.parent / name).read_bytes()
+    readable = _readable({name: path.parent / name for name in found}, path)
+    for name, image_bytes in readable.items():
         split = split_of.get(name) or hash_split(name)
-        rows[split].append((image_bytes, captions, [], []))
+        rows[split].append((image_bytes, found[name], [], []))
     return {split: _table(rows[split]) for split in SPLITS}
+
+
+def _readable(paths: dict[str, Path], source: Path) -> dict[str, bytes]:
+    """Each image file as `read_image_file` reads what `predict` is given
+    (turned upright, converted where the graph's decoders would not read it
+    as Pillow does), leaving out, with a count and the first reasons, those
+    it refuses (empty, damaged, not an image, too large)."""
+    readable, refused = {}, []
+    for name, path in paths.items():
+        try:
+            readable[name] = read_image_file(path)
+        except UserInputError as error:
+            refused.append(str(error))
+    if refused:
+        print(
+            f"{source}: left out {_count(len(refused), 'image')} that cannot be "
+            f"read, e.g. {'; '.join(refused[:SHOWN])}"
+        )
+    return readable
 
 
 def _split_column(frame: pd.DataFrame, image: str, source: Path) -> dict[str, str]:

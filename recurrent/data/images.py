@@ -159,9 +159,10 @@ def read_image_file(path: str | Path, max_pixels: int = MAX_PIXELS) -> bytes:
 
     PNG, JPEG, GIF and BMP files are returned as they are; other formats
     Pillow reads (TIFF, WebP...), the variants the graph's decoders get wrong
-    (CMYK JPEG, palette BMP, GIF with transparency), and photos whose EXIF
-    orientation says they are turned (turned upright), are converted to PNG
-    (the first frame of an animation).
+    (CMYK JPEG, palette BMP, GIF with transparency), files with bytes after
+    their end that the graph would refuse (a JPEG with a video appended, as
+    phones write), and photos whose EXIF orientation says they are turned
+    (turned upright), are converted to PNG (the first frame of an animation).
 
     Args:
         path: the file.
@@ -183,7 +184,7 @@ def read_image_file(path: str | Path, max_pixels: int = MAX_PIXELS) -> bytes:
         raise UserInputError(f"image file {str(path)!r} is empty; pass an image")
     image = _opened(contents, path, max_pixels)
     turned = image.getexif().get(ExifTags.Base.Orientation, 1) != 1
-    if not turned and _readable_in_graph(image):
+    if not turned and _readable_in_graph(image) and bool(_is_image(contents)):
         return contents
     if turned:
         image = ImageOps.exif_transpose(image)

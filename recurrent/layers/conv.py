@@ -87,7 +87,6 @@ class ConvFeatures(keras.layers.Layer):
 BACKBONES = {
     "mobilenet_v3_small": "MobileNetV3Small",
     "mobilenet_v3_large": "MobileNetV3Large",
-    "efficientnet_b0": "EfficientNetB0",
     "efficientnet_v2_b0": "EfficientNetV2B0",
     "convnext_tiny": "ConvNeXtTiny",
 }
@@ -231,11 +230,14 @@ class ImageEncoder(keras.layers.Layer):
         )
         if weights:
             try:
-                with warnings.catch_warnings():
+                with warnings.catch_warnings(record=True) as caught:
                     # Keras warns, and loads nothing, of layers the file lacks.
-                    warnings.simplefilter("error")
+                    warnings.simplefilter("always", UserWarning)
                     model.load_weights(weights)
-            except (ValueError, OSError, UserWarning) as error:
+                problems = [w for w in caught if issubclass(w.category, UserWarning)]
+                if problems:
+                    raise ValueError(str(problems[0].message))
+            except (ValueError, OSError) as error:
                 raise UserInputError(
                     f"cannot load {weights!r} into {constructor.__name__} at "
                     f"{self.image_size} px: {str(error).splitlines()[0][:300]}; pass "

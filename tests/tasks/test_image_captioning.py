@@ -165,6 +165,19 @@ def test_predict_reads_image_paths_and_refuses_what_is_not_an_image(tmp_path):
         TASK.read_inputs(["  "])
 
 
+def test_predictions_say_which_files_were_not_images():
+    outputs = {
+        "caption": np.array([b"red top left", b""]),
+        "score": np.array([-0.5, 0.0]),
+        "valid": np.array([True, False]),
+    }
+    shown = TASK.format_predictions([b"...", b""], outputs).splitlines()
+    assert shown == [
+        "image 1: red top left  (score -0.50)",
+        "image 2: not readable as an image",
+    ]
+
+
 def test_scenes_score_grounding_and_outline_the_boxes():
     config = dataclasses.replace(TINY, image_size=48)
     prepared = TASK.prepare(config, "openmoji/scenes")

@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 from recurrent.baselines.captioning import (
-    consensus_captions,
     image_features,
     nearest_images,
     nearest_neighbour_captions,
@@ -77,23 +76,6 @@ def test_k_nearest_images_come_most_similar_first():
     order = nearest_images(features, features[:1], k=4)[0]
     assert order[0] == 0 and sorted(order) == [0, 1, 2, 3]
     assert nearest_images(features, features, k=9).shape == (4, 4)
-
-
-def test_consensus_picks_the_caption_the_neighbours_agree_on():
-    train = np.stack([scene(2, 2, (255, 0, 0)), scene(3, 3, (255, 0, 0)), *TRAIN[2:]])
-    captions = [
-        ["a square"],
-        ["a red square on grey", "red square on a grey canvas"],
-        ["a blue square"],
-        ["a green square"],
-    ]
-    query = TRAIN[:1]
-    assert nearest_images(image_features(train), image_features(query), 2).tolist() == [
-        [0, 1]
-    ]
-    assert nearest_neighbour_captions(train, captions, query) == ["a square"]
-    assert consensus_captions(train, captions, query, k=1) == ["a square"]
-    assert consensus_captions(train, captions, query, k=2) == ["a red square on grey"]
 
 
 def test_mistakes_are_named():

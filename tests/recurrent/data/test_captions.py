@@ -244,3 +244,24 @@ def test_sources_without_usable_captions_are_refused_with_the_fix(tmp_path):
     data.write_text("image,caption,split\n0.jpg,a dog,test\n")
     with pytest.raises(UserInputError, match="has no training images"):
         load_caption_splits(str(data))
+
+
+def test_image_files_are_read_as_predict_reads_them_and_unreadable_ones_left_out(
+    tmp_path, capsys
+):
+    _flickr8k(tmp_path, images=20, subfolder="Images")
+    (tmp_path / "Images" / _name(0)).write_bytes(b"")  # empty
+    (tmp_path / "Images" / _name(1)).write_bytes(_jpeg(1)[:40])  # cut short
+    cmyk = io.BytesIO()
+    Image.new("CMYK", (12, 8), (0, 255, 255, 0)).save(cmyk, "JPEG")
+    (tmp_path / "Images" / _name(2)).write_bytes(cmyk.getvalue())
+    rows = [(_name(i), f"a cat number {i}") for i in range(20)]
+    lines = [f"{image},{caption}" for image, caption in rows]
+    (tmp_path / "captions.txt").write_text("image,caption\n" + "\n".join(lines) + "\n")
+    splits = load_caption_splits(str(tmp_path))
+    assert sum(len(frame) for frame in splits.values()) == 18
+    out = capsys.readouterr().out
+    assert "left out 2 images that cannot be read" in out and "empty" in out
+    # The CMYK JPEG, which the graph would decode wrongly, arrives as PNG.
+    images = [image for frame in splits.values() for image in frame["image"]]
+    assert sum(image.startswith(b"\x89PNG") for image in images) == 1

@@ -185,3 +185,15 @@ def test_unusable_image_files_are_refused_with_the_fix(tmp_path):
         UserInputError, match=r"300x200 = 60,000 pixels \(the limit is 10,000\); shrink"
     ):
         read_image_file(tmp_path / "big.png", max_pixels=10_000)
+
+
+def test_a_photo_with_bytes_after_its_end_is_read_as_png(tmp_path):
+    # Phones append a video after a JPEG's end marker: the graph would refuse
+    # the file, so the command line re-encodes it.
+    path = tmp_path / "motion.jpg"
+    path.write_bytes(CASES["jpeg"][0] + b"ftypmp42" + b"\1" * 5000)
+    contents = read_image_file(path)
+    assert contents.startswith(b"\x89PNG")
+    images, valid = decode_images(tf.constant([contents]), 8)
+    assert valid.numpy().tolist() == [True]
+    assert np.allclose(images.numpy()[0, 4, 4], RED, atol=3)

@@ -162,3 +162,22 @@ def test_a_weights_file_of_another_network_is_refused(tmp_path):
     other.save_weights(path)
     with pytest.raises(UserInputError, match="weights saved for MobileNetV3Small"):
         ImageEncoder(32, backbone="mobilenet_v3_small", backbone_weights=str(path))
+
+
+def test_a_saved_model_keeps_its_backbone_weights_without_the_file(tmp_path):
+    path = tmp_path / "backbone.weights.h5"
+    source = keras.applications.MobileNetV3Small(
+        input_shape=(32, 32, 3), include_top=False, weights=None
+    )
+    source.save_weights(path)
+    images = keras.Input((32, 32, 3))
+    memory, _, _ = ImageEncoder(
+        32, backbone="mobilenet_v3_small", backbone_weights=str(path)
+    )(images)
+    model = keras.Model(images, memory)
+    pixels = IMAGES.repeat(2, 1).repeat(2, 2)
+    expected = np.array(model(pixels))
+    model.save(tmp_path / "model.keras")
+    path.unlink()
+    restored = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(np.array(restored(pixels)), expected, atol=1e-5)
