@@ -83,6 +83,13 @@ NEUTRAL_PERSON = {
 PEOPLE = {0x1F9D1, 0x1F9D2}
 FAMILY = "1F46A"  # every family, whoever is in it
 HOLDING_HANDS = {0x1F46B, 0x1F46C, 0x1F46D}  # -> people holding hands
+# ZWJ sequences that spell, for chosen genders or two skin tones, an emoji
+# with a code point of its own: kiss, couple with heart, handshake.
+SAME_AS = {
+    "1F9D1-200D-2764-200D-1F48B-200D-1F9D1": "1F48F",
+    "1F9D1-200D-2764-200D-1F9D1": "1F491",
+    "1FAF1-200D-1FAF2": "1F91D",
+}
 # Symbols that would otherwise vanish from a name, e.g. "keycap: #".
 SYMBOL_WORDS = {"#": " number sign ", "*": " asterisk ", "&": " and ", "+": " plus "}
 SCENE_SEED = 20_240_601
@@ -204,7 +211,8 @@ def group_key(points: list[int]) -> str:
     shrugging with a medium skin tone: without skin tones, variation selectors
     and ZWJ-joined gender signs, with gendered people in their neutral form
     (`NEUTRAL_PERSON`: a man artist is an artist), and every family (a ZWJ
-    sequence of people alone) in one group."""
+    sequence of people alone) in one group, as are the ZWJ spellings of a
+    kiss, a couple with heart or a handshake (`SAME_AS`) and that emoji."""
     kept = [
         NEUTRAL_PERSON.get(p, p)
         for p in points
@@ -220,7 +228,8 @@ def group_key(points: list[int]) -> str:
     members = set(base) - {ZWJ}
     if base == [0x1F46A] or (ZWJ in base and members <= PEOPLE):
         return FAMILY
-    return "-".join(f"{point:04X}" for point in base) or SKIN_TONE_GROUP
+    key = "-".join(f"{point:04X}" for point in base)
+    return SAME_AS.get(key, key) or SKIN_TONE_GROUP
 
 
 def _joined_gender(points: list[int], index: int) -> bool:

@@ -99,6 +99,14 @@ def test_skin_tone_and_gender_variants_share_their_base_emoji():
     )
     assert group_key(code_points("1F468-200D-1F469-200D-1F467")) == "1F46A"
     assert group_key(code_points("1F469-200D-1F466")) == "1F46A"
+    # A kiss of a woman and a man, with skin tones, is a kiss; so for a couple
+    # with heart, and a handshake of two skin tones.
+    assert (
+        group_key(code_points("1F469-1F3FB-200D-2764-FE0F-200D-1F48B-200D-1F468-1F3FF"))
+        == "1F48F"
+    )
+    assert group_key(code_points("1F468-200D-2764-FE0F-200D-1F468")) == "1F491"
+    assert group_key(code_points("1FAF1-1F3FB-200D-1FAF2-1F3FC")) == "1F91D"
     assert group_key(code_points("1F46C-1F3FB")) == group_key(
         code_points("1F9D1-200D-1F91D-200D-1F9D1")
     )
