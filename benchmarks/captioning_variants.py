@@ -28,6 +28,11 @@ VARIANTS = {
     "default": [],
     "attention=none": ["attention=none"],
     "attention_regularization=0": ["attention_regularization=0"],
+    "shift=0.05": ["shift=0.05"],
+    "shift=0.05, attention_regularization=0": [
+        "shift=0.05",
+        "attention_regularization=0",
+    ],
 }
 
 
