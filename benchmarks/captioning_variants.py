@@ -27,6 +27,7 @@ from variant_runs import arguments, run_variants  # noqa: E402
 VARIANTS = {
     "default": [],
     "attention=none": ["attention=none"],
+    "attention=none, shift=0.05": ["attention=none", "shift=0.05"],
     "attention_regularization=0": ["attention_regularization=0"],
     "shift=0.05": ["shift=0.05"],
     "shift=0.05, attention_regularization=0": [

@@ -105,7 +105,7 @@ class Config(TaskConfig):
     max_caption: int = 20
     depth: int = 3
     width: int = 32
-    shift: float = 0.0
+    shift: float = 0.05
     backbone: str = ""
     backbone_weights: str = ""
     backbone_trainable: bool = False
