@@ -112,9 +112,8 @@ def test_predict_captions_image_paths_and_names_what_is_wrong(
     )
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "empty" in result.stderr
-    missing = tmp_path / "no_such_folder"
     result = run_pipeline(
-        TASK, "train", "--data", f"{missing}/", output=output, check=False
+        TASK, "train", "--data", "no_such_folder/", output=output, check=False
     )
     assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert "no_such_folder" in result.stderr
+    assert "no_such_folder" in result.stderr and "folder" in result.stderr
