@@ -44,6 +44,8 @@ SHARED_RUNS = {
 }
 
 
+# First: pytest-xdist reads the group marks in its own hook of this name.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """With pytest-xdist (`-n 2 --dist loadgroup`), the tests of one file run
     on one worker, so a module's pipeline run is made once; files that read a
