@@ -21,7 +21,6 @@ word looked.
 """
 
 import dataclasses
-import functools
 import re
 from collections.abc import Mapping
 
@@ -32,7 +31,7 @@ import tensorflow as tf
 from recurrent import generation
 from recurrent.baselines.captioning import nearest_neighbour_captions
 from recurrent.data.captions import load_caption_splits
-from recurrent.data.images import decode_images, read_image_file
+from recurrent.data.images import pixels, read_image_file
 from recurrent.data.sources import fingerprint
 from recurrent.errors import UserInputError
 from recurrent.generation import report
@@ -169,28 +168,6 @@ class Config(TaskConfig):
 def caption_words(text: str) -> str:
     """A caption as lower-case words separated by spaces, punctuation dropped."""
     return " ".join(WORD.findall(str(text).lower()))
-
-
-@functools.cache
-def compiled_decoder(size: int):
-    """`decode_images` at `size` pixels as one traced function."""
-    return tf.function(
-        lambda encoded: decode_images(encoded, size),
-        input_signature=[tf.TensorSpec([None], tf.string)],
-    )
-
-
-def pixels(images, size: int, batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """Encoded image files as uint8 `[n, size, size, 3]` pixels, and whether
-    each decoded (`recurrent.data.images.decode_images`, compiled)."""
-    arrays, valid = [np.zeros((0, size, size, 3), np.uint8)], [np.zeros(0, bool)]
-    images = list(images)
-    decode = compiled_decoder(size)
-    for start in range(0, len(images), batch):
-        decoded, ok = decode(tf.constant(images[start : start + batch]))
-        arrays.append(np.round(decoded.numpy()).astype(np.uint8))
-        valid.append(ok.numpy())
-    return np.concatenate(arrays), np.concatenate(valid)
 
 
 def clean_split(frame, name: str, size: int):

@@ -6,10 +6,12 @@ formats Pillow reads (TIFF, WebP...) are converted to PNG by `read_image_file`
 before they reach it.
 """
 
+import functools
 import io
 import warnings
 from pathlib import Path
 
+import numpy as np
 import tensorflow as tf
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
@@ -247,3 +249,25 @@ def _corrupt(shown: str, error: Exception) -> UserInputError:
         f"image {shown} cannot be read ({error}); it may be truncated or "
         "corrupt: open it and save it again with an image editor"
     )
+
+
+@functools.cache
+def compiled_decoder(size: int):
+    """`decode_images` at `size` pixels as one traced function."""
+    return tf.function(
+        lambda encoded: decode_images(encoded, size),
+        input_signature=[tf.TensorSpec([None], tf.string)],
+    )
+
+
+def pixels(images, size: int, batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Encoded image files as uint8 `[n, size, size, 3]` pixels, and whether
+    each decoded (`recurrent.data.images.decode_images`, compiled)."""
+    arrays, valid = [np.zeros((0, size, size, 3), np.uint8)], [np.zeros(0, bool)]
+    images = list(images)
+    decode = compiled_decoder(size)
+    for start in range(0, len(images), batch):
+        decoded, ok = decode(tf.constant(images[start : start + batch]))
+        arrays.append(np.round(decoded.numpy()).astype(np.uint8))
+        valid.append(ok.numpy())
+    return np.concatenate(arrays), np.concatenate(valid)
