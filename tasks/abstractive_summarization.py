@@ -51,6 +51,7 @@ from tasks.base import (
     Task,
     TaskConfig,
     existing_file,
+    inherited_or,
     optimizer,
     read_lines,
 )
@@ -206,8 +207,9 @@ class AbstractiveSummarization(Task):
     input_help = TASKS["abstractive_summarization"].input_help
     serving_endpoint = "summarize"
     figure_endpoint = "attention"
+    inherited_assets = ("vocabulary",)
 
-    def prepare(self, config: Config, data: str) -> Prepared:
+    def prepare(self, config: Config, data: str, inherited=None) -> Prepared:
         splits = load_splits(
             data,
             {"document": config.document_column, "summary": config.target},
@@ -220,9 +222,14 @@ class AbstractiveSummarization(Task):
             splits, ["document", "summary"], data, "documents or summaries"
         )
         train = splits["train"]
-        print(f"building the vocabulary from {len(train)} training documents")
+        if not inherited:
+            print(f"building the vocabulary from {len(train)} training documents")
         texts = [*train["document"], *train["summary"]]
-        vocabulary = generation.Vocabulary.fit(texts, config.vocabulary, SPECIALS)
+        vocabulary = inherited_or(
+            inherited,
+            "vocabulary",
+            lambda: generation.Vocabulary.fit(texts, config.vocabulary, SPECIALS),
+        )
 
         def dataset(frame, shuffle: bool = False):
             return copy_texts_dataset(

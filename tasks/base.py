@@ -146,7 +146,8 @@ class Prepared:
         splits: the raw `train`, `validation` and `test` tables (pandas).
         fingerprint: digest of the raw data.
         assets: fitted preprocessing the model and its export need (vocabulary,
-            label names, scalers...), by name.
+            label names, scalers...), by name: JSON values or Keras objects
+            (with `get_config`), as the runner stores them in assets.json.
         test: batched test dataset like `validation` (e.g. for perplexity), for
             tasks that score the model on batches too; None otherwise.
         serving: the runner's cache of traced endpoints, by model
@@ -206,6 +207,10 @@ class Task(abc.ABC):
         input_help: what `predict` takes, for `--help` and errors.
         model_assets: assets the exported model was built for; evaluating an
             export refuses settings that change them.
+        inherited_assets: the fitted preprocessing a run started from another
+            (`--init-from`) takes from it rather than fitting anew on its data
+            (its `prepare` gets them as `inherited`); None: the task cannot
+            start from another run.
         serving_endpoint: the endpoint that takes raw inputs; `predict` goes
             through it, and `evaluate` and `samples` unless
             `evaluation_endpoint` names another.
@@ -222,13 +227,21 @@ class Task(abc.ABC):
     Config: ClassVar[type[TaskConfig]]
     input_help: ClassVar[str]
     model_assets: ClassVar[tuple[str, ...]] = ()
+    inherited_assets: ClassVar[tuple[str, ...] | None] = None
     serving_endpoint: ClassVar[str] = "serve"
     figure_endpoint: ClassVar[str | None] = None
     evaluation_endpoint: ClassVar[str | None] = None
 
     @abc.abstractmethod
-    def prepare(self, config: TaskConfig, data: str) -> Prepared:
-        """Loads the splits of `data` and fits preprocessing on the training split."""
+    def prepare(
+        self, config: TaskConfig, data: str, inherited: Mapping[str, Any] | None = None
+    ) -> Prepared:
+        """Loads the splits of `data` and fits preprocessing on the training split.
+
+        `inherited` holds the `inherited_assets` of the run this one starts
+        from (or None): the task uses them instead of fitting its own, and
+        their `assets` entries are those same values.
+        """
 
     @abc.abstractmethod
     def build_model(self, config: TaskConfig, prepared: Prepared) -> keras.Model:
@@ -286,6 +299,15 @@ class Task(abc.ABC):
     def sample_inputs(self, prepared: Prepared, count: int = 3) -> list[Any]:
         """A few raw test inputs, used to show the export at the end of a run."""
         return []
+
+
+def inherited_or(
+    inherited: Mapping[str, Any] | None, name: str, fit: Callable[[], Any]
+) -> Any:
+    """The asset `name` of the run this one starts from, or `fit()` if none."""
+    if inherited and name in inherited:
+        return inherited[name]
+    return fit()
 
 
 def existing_file(path: str) -> Path:

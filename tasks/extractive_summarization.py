@@ -55,6 +55,7 @@ from tasks.base import (
     Task,
     TaskConfig,
     existing_file,
+    inherited_or,
     optimizer,
     read_lines,
 )
@@ -249,8 +250,9 @@ class ExtractiveSummarization(Task):
     Config = Config
     input_help = TASKS["extractive_summarization"].input_help
     serving_endpoint = "summarize"
+    inherited_assets = ("vectorizer",)
 
-    def prepare(self, config: Config, data: str) -> Prepared:
+    def prepare(self, config: Config, data: str, inherited=None) -> Prepared:
         spec = parse_spec(data)
         labels = config.labels
         if labels == "auto":
@@ -315,9 +317,17 @@ class ExtractiveSummarization(Task):
             ]
 
         train_sentences = [s for doc in splits["train"]["sentences"] for s in doc]
-        print(f"building the vocabulary from {len(train_sentences)} training sentences")
-        vectorizer = fit_vocabulary(
-            word_vectorizer(config.max_tokens, None), train_sentences
+        if not inherited:
+            print(
+                f"building the vocabulary from {len(train_sentences)} training "
+                "sentences"
+            )
+        vectorizer = inherited_or(
+            inherited,
+            "vectorizer",
+            lambda: fit_vocabulary(
+                word_vectorizer(config.max_tokens, None), train_sentences
+            ),
         )
         count = config.summary_sentences
         if not count and not config.summary_words:

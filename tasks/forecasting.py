@@ -62,6 +62,7 @@ from tasks.base import (
     TaskConfig,
     batch_dataset,
     existing_file,
+    inherited_or,
     optimizer,
 )
 
@@ -316,9 +317,10 @@ class Forecasting(Task):
     default_data = "tmy_weather"
     Config = Config
     model_assets = ("inputs", "lookback", "horizon", "resample")
+    inherited_assets = ("inputs", "scale_mean", "scale_std")
     input_help = TASKS["forecasting"].input_help
 
-    def prepare(self, config: Config, data: str) -> Prepared:
+    def prepare(self, config: Config, data: str, inherited=None) -> Prepared:
         measured = config.measured
         table = load_table(
             data,
@@ -344,10 +346,24 @@ class Forecasting(Task):
                 series, config.validation_fraction, config.test_fraction
             ).items()
         }
-        inputs = measured + [
+        found = measured + [
             name for name in splits["train"].columns if name in CALENDAR
         ]
-        scaler = Scaler.fit(splits["train"][inputs].to_numpy("float32"))
+        inputs = inherited_or(inherited, "inputs", lambda: found)
+        if inputs != found:
+            raise UserInputError(
+                f"the run this one starts from reads the inputs {inputs}, but "
+                f"{data} with these settings gives {found}; --set target, features "
+                "and calendar as that run had them, or train without --init-from"
+            )
+        scaler = (
+            Scaler(
+                np.asarray(inherited["scale_mean"], "float32"),
+                np.asarray(inherited["scale_std"], "float32"),
+            )
+            if inherited
+            else Scaler.fit(splits["train"][inputs].to_numpy("float32"))
+        )
 
         # Every part, test included: the export refuses windows beyond the bound.
         scaled = {

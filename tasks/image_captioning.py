@@ -55,6 +55,7 @@ from tasks.base import (
     Task,
     TaskConfig,
     existing_file,
+    inherited_or,
     optimizer,
     read_lines,
 )
@@ -210,11 +211,12 @@ class ImageCaptioning(Task):
     Config = Config
     input_help = TASKS["image_captioning"].input_help
     model_assets = ("image_size",)
+    inherited_assets = ("vocabulary",)
     serving_endpoint = "caption"
     figure_endpoint = "attention"
     evaluation_endpoint = "attention"
 
-    def prepare(self, config: Config, data: str) -> Prepared:
+    def prepare(self, config: Config, data: str, inherited=None) -> Prepared:
         splits = load_caption_splits(
             data,
             image_column=config.image_column,
@@ -235,12 +237,17 @@ class ImageCaptioning(Task):
         splits = {name: frame for name, (frame, _) in cleaned.items()}
         train = splits["train"]
         references = [caption for captions in train["captions"] for caption in captions]
-        print(
-            f"building the vocabulary from {len(references)} captions of "
-            f"{len(train)} training images"
-        )
-        vocabulary = generation.Vocabulary.fit(
-            references, config.vocabulary, SPECIALS, split=None
+        if not inherited:
+            print(
+                f"building the vocabulary from {len(references)} captions of "
+                f"{len(train)} training images"
+            )
+        vocabulary = inherited_or(
+            inherited,
+            "vocabulary",
+            lambda: generation.Vocabulary.fit(
+                references, config.vocabulary, SPECIALS, split=None
+            ),
         )
 
         def dataset(name, shuffle: bool = False):

@@ -46,6 +46,7 @@ from tasks.base import (
     Prepared,
     Task,
     TaskConfig,
+    inherited_or,
     optimizer,
     read_lines,
     text_inputs,
@@ -182,8 +183,9 @@ class TextClassification(Task):
     Config = Config
     input_help = TASKS["text_classification"].input_help
     model_assets = ("labels",)
+    inherited_assets = ("vectorizer", "labels")
 
-    def prepare(self, config: Config, data: str) -> Prepared:
+    def prepare(self, config: Config, data: str, inherited=None) -> Prepared:
         splits = load_splits(
             data,
             {"text": config.text_column, "label": config.label_column},
@@ -194,7 +196,15 @@ class TextClassification(Task):
             name: frame.astype({"text": str, "label": str})
             for name, frame in splits.items()
         }
-        labels = sorted(splits["train"]["label"].unique())
+        found = sorted(splits["train"]["label"].unique())
+        labels = inherited_or(inherited, "labels", lambda: found)
+        unknown = sorted(set(found) - set(labels))
+        if unknown:
+            raise UserInputError(
+                f"{data} has labels the run it starts from was not trained on: "
+                f"{unknown[:10]}; keep only rows labelled {labels}, or train "
+                "without --init-from"
+            )
         if len(labels) < 2:
             raise UserInputError(
                 f"{data} has fewer than two labels in its training split"
@@ -211,9 +221,14 @@ class TextClassification(Task):
                 raise UserInputError(
                     f"{data} has no {split} rows; add rows or a 'split' column"
                 )
-        print(f"building the vocabulary from {len(splits['train'])} training texts")
-        vectorizer = fit_vocabulary(
-            word_vectorizer(config.max_tokens, None), splits["train"]["text"]
+        if not inherited:
+            print(f"building the vocabulary from {len(splits['train'])} training texts")
+        vectorizer = inherited_or(
+            inherited,
+            "vectorizer",
+            lambda: fit_vocabulary(
+                word_vectorizer(config.max_tokens, None), splits["train"]["text"]
+            ),
         )
         index = {label: i for i, label in enumerate(labels)}
         ids = {
@@ -254,7 +269,6 @@ class TextClassification(Task):
                 "vectorizer": vectorizer,
                 "labels": labels,
                 "tokens_kept": length,
-                "ids": ids,
             },
         )
 
@@ -321,7 +335,15 @@ class TextClassification(Task):
     def pretrain(self, model, config: Config, prepared: Prepared) -> None:
         if not config.pretrain_epochs:
             return
-        ids, vectorizer = prepared.assets["ids"], prepared.assets["vectorizer"]
+        vectorizer = prepared.assets["vectorizer"]
+        ids = {
+            name: ragged_ids(
+                vectorizer,
+                prepared.splits[name]["text"],
+                prepared.assets["tokens_kept"],
+            )
+            for name in ("train", "validation")
+        }
         texts = ids["train"]
         if config.pretrain_text:
             lines = [line for line in read_lines(config.pretrain_text) if line.strip()]

@@ -32,7 +32,15 @@ from recurrent.metrics.generation import bleu_chrf, placeholder_preservation
 from recurrent.metrics.report import side_by_side
 from recurrent.models import token_seq2seq
 from tasks import TASKS
-from tasks.base import Evaluation, Prepared, Task, TaskConfig, optimizer, text_inputs
+from tasks.base import (
+    Evaluation,
+    Prepared,
+    Task,
+    TaskConfig,
+    inherited_or,
+    optimizer,
+    text_inputs,
+)
 
 CHOICES = ("attention", "score", "local_mode", "bridge", "cell")
 SPECIALS = {"start": "[START]", "end": "[END]"}
@@ -150,8 +158,9 @@ class Translation(Task):
     input_help = TASKS["translation"].input_help
     serving_endpoint = "translate"
     figure_endpoint = "attention"
+    inherited_assets = ("source_vocabulary", "target_vocabulary")
 
-    def prepare(self, config: Config, data: str) -> Prepared:
+    def prepare(self, config: Config, data: str, inherited=None) -> Prepared:
         splits = load_splits(
             data,
             {"source": config.source_column, "target": config.target_column},
@@ -162,15 +171,24 @@ class Translation(Task):
         )
         splits = generation.keep_short_pairs(splits, COLUMNS, config.max_length, data)
         train = splits["train"]
-        print(f"building vocabularies from {len(train)} training pairs")
+        if not inherited:
+            print(f"building vocabularies from {len(train)} training pairs")
         spaced = generation.spaced_pairs(
             train["source"], train["target"], config.placeholders
         )
-        source = generation.Vocabulary.fit(
-            spaced[0], config.source_vocabulary, split=None
+        source = inherited_or(
+            inherited,
+            "source_vocabulary",
+            lambda: generation.Vocabulary.fit(
+                spaced[0], config.source_vocabulary, split=None
+            ),
         )
-        target = generation.Vocabulary.fit(
-            spaced[1], config.target_vocabulary, SPECIALS, split=None
+        target = inherited_or(
+            inherited,
+            "target_vocabulary",
+            lambda: generation.Vocabulary.fit(
+                spaced[1], config.target_vocabulary, SPECIALS, split=None
+            ),
         )
 
         def dataset(frame, shuffle: bool = False):

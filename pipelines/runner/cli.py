@@ -22,8 +22,8 @@ COMMANDS = {
 }
 # The options each command uses; `--output` is common to all.
 OPTIONS = {
-    None: ("--data", "--config", "--set", "--smoke", "--run"),
-    "train": ("--data", "--config", "--set", "--smoke", "--run"),
+    None: ("--data", "--config", "--set", "--smoke", "--run", "--init-from"),
+    "train": ("--data", "--config", "--set", "--smoke", "--run", "--init-from"),
     "evaluate": ("--model", "--data", "--config", "--set"),
     "predict": ("--model", "--input"),
     "export": ("--run",),
@@ -97,6 +97,13 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
         "--output", default=default("saved_models"), help="folder of exports and runs"
     )
     parser.add_argument("--run", default=default(None), help="name of the training run")
+    parser.add_argument(
+        "--init-from",
+        default=default(None),
+        metavar="RUN_OR_EXPORT",
+        help="start from the weights and preprocessing of a run (folder or name) "
+        "or an export folder",
+    )
     parser.add_argument("--model", default=default(None), help="export folder to use")
     parser.add_argument(
         "--input",
@@ -125,7 +132,7 @@ def parser_for(name: str) -> argparse.ArgumentParser:
 
 
 def _given(args, option: str) -> bool:
-    name = "input_file" if option == "--input" else option.strip("-")
+    name = "input_file" if option == "--input" else option.strip("-").replace("-", "_")
     return bool(getattr(args, name, None))
 
 
@@ -135,7 +142,7 @@ def refuse_unused(args) -> None:
     unused = [
         option
         for option in ("--data", "--config", "--set", "--smoke", "--run", "--model")
-        + ("--input",)
+        + ("--input", "--init-from")
         if option not in used and _given(args, option)
     ]
     if unused:

@@ -4,12 +4,19 @@ import contextlib
 import json
 from pathlib import Path
 
+from pipelines.runner import assets as stored
 from pipelines.runner import config as configuration
+from pipelines.runner import init_from
 from pipelines.runner.cli import Interrupted
 from pipelines.runner.export import export as export_model
 from pipelines.runner.export import load_export, read_metadata
 from pipelines.runner.layout import Layout, checkpoint
-from pipelines.runner.train import figure_files, figure_predictor, in_memory_predictor
+from pipelines.runner.train import (
+    figure_files,
+    figure_predictor,
+    in_memory_predictor,
+    write_json,
+)
 from pipelines.runner.train import train as train_model
 from recurrent.data.sources import parse_spec
 from recurrent.errors import UserInputError
@@ -69,8 +76,13 @@ def _exported_predictor(task, path: Path, endpoint: str | None = None):
 def train(task, args):
     config = _config(task, args)
     layout, data = _layout(task, args), _data(task, args)
+    source = (
+        init_from.resolve(task, args.init_from, layout)
+        if getattr(args, "init_from", None)
+        else None
+    )
     with interrupted_means("run the same command again to resume training"):
-        result = train_model(task, config, data, layout, args.run)
+        result = train_model(task, config, data, layout, args.run, source)
     print(f"best checkpoint: {checkpoint(result.run_dir)}")
     return config, result
 
@@ -96,7 +108,8 @@ def evaluate(task, args):
     predict, metadata = _exported_predictor(task, path, task.evaluation_endpoint)
     config = _config(task, args, base=metadata.get("config"))
     data = _data(task, args, metadata.get("data"))
-    prepared = task.prepare(config, data)
+    inherited = init_from.own_inherited(task, path, metadata)
+    prepared = init_from.prepare(task, config, data, inherited)
     _check_assets(task, args, path, metadata.get("assets", {}), prepared, data)
     print(f"evaluating {path}")
     _show(task.evaluate(predict, prepared, config))
@@ -132,12 +145,15 @@ def export(task, args):
     run_dir = layout.run_with_checkpoint(args.run)
     info = json.loads((run_dir / "run.json").read_text())
     config = configuration.resolve(task.Config, base=info["config"])
-    prepared = task.prepare(config, info["data"])
+    inherited = init_from.own_inherited(task, run_dir, info)
+    prepared = init_from.prepare(task, config, info["data"], inherited)
     if prepared.fingerprint != info.get("fingerprint"):
         raise UserInputError(
             f"the data {info['data']!r} changed since {run_dir} was trained; "
             "train a new run on it instead"
         )
+    if not (run_dir / init_from.ASSETS).is_file():  # a run from before assets.json
+        write_json(run_dir / init_from.ASSETS, stored.to_json(prepared.assets))
     model = keras.saving.load_model(checkpoint(run_dir))
     _evaluate_and_export(task, model, prepared, config, layout, info["data"], run_dir)
 

@@ -1,4 +1,5 @@
-"""Atomic, versioned export: SavedModel + `model.keras` + `metadata.json`.
+"""Atomic, versioned export: SavedModel + `model.keras` + `metadata.json` +
+`assets.json` (the fitted preprocessing, for runs that start from the export).
 
 Everything is written into a hidden staging folder beside the versions and
 renamed to `<task>/<version>/` only when complete, so a crash never leaves a
@@ -21,6 +22,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from pipelines.runner import assets as stored
 from pipelines.runner.layout import Layout
 from recurrent.errors import UserInputError
 from tasks.base import Evaluation, Prepared, Task, TaskConfig
@@ -106,6 +108,9 @@ def export(
     try:
         write_saved_model(task, model, prepared, staging)
         model.save(staging / "model.keras")
+        (staging / "assets.json").write_text(
+            json.dumps(stored.to_json(prepared.assets), indent=2), encoding="utf-8"
+        )
         for name, png in (figures or {}).items():
             (staging / f"{name}.png").write_bytes(png)
         if samples:
@@ -130,6 +135,7 @@ def export(
             "figures": sorted(f"{name}.png" for name in figures or {}),
             "samples": "samples.md" if samples else None,
             "run": str(run_dir) if run_dir else None,
+            "init_from": _init_from(run_dir),
             "versions": library_versions(),
         }
         staging.chmod(0o755)  # readable by a model server running as another user
@@ -137,6 +143,14 @@ def export(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _init_from(run_dir: Path | None) -> dict | None:
+    """The source the run started from (`--init-from`), as its run.json says."""
+    record = run_dir / "run.json" if run_dir else None
+    if record is None or not record.is_file():
+        return None
+    return json.loads(record.read_text()).get("init_from")
 
 
 def _publish(staging: Path, layout: Layout, metadata: dict) -> Path:

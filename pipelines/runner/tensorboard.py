@@ -9,8 +9,15 @@ import keras
 import tensorflow as tf
 
 
-def config_markdown(config: Mapping[str, Any], data: str) -> str:
+def config_markdown(
+    config: Mapping[str, Any], data: str, source: Mapping[str, str] | None = None
+) -> str:
     rows = ["| setting | value |", "|---|---|", f"| data | {data} |"]
+    if source:
+        rows.append(
+            f"| init_from | {source['kind']} {source['path']} "
+            f"(model {source['fingerprint'][:12]}) |"
+        )
     rows += [f"| {key} | {value} |" for key, value in config.items()]
     return "\n".join(rows)
 

@@ -7,6 +7,10 @@ checkpoint and the early-stopping count as they were; a crash backup damaged by
 a kill during its write falls back to the previous backup, then to the best
 checkpoint. A finished run is reused rather than trained again. A loss that
 turns NaN or infinite stops training with a clear message and no export.
+
+A run may start from another run's or export's weights and preprocessing
+(`--init-from`, `pipelines.runner.init_from`) instead of from scratch; which
+source it started from is part of its name and of its run.json.
 """
 
 import csv
@@ -21,6 +25,8 @@ from pathlib import Path
 
 import keras
 
+from pipelines.runner import assets as stored
+from pipelines.runner import init_from
 from pipelines.runner.backup import backup_epoch, repair_backup
 from pipelines.runner.export import serving_functions
 from pipelines.runner.layout import Layout, checkpoint
@@ -39,9 +45,13 @@ class TrainResult:
     run_dir: Path
 
 
-def default_run_name(task: Task, config: TaskConfig, data: str) -> str:
-    """Same task, data and config give the same run, so a rerun resumes it."""
-    text = json.dumps([task.name, data, config.to_dict()], sort_keys=True)
+def default_run_name(
+    task: Task, config: TaskConfig, data: str, source: dict | None = None
+) -> str:
+    """Same task, data, config and source to start from (`Source.record`) give
+    the same run, so a rerun resumes it."""
+    identity = [task.name, data, config.to_dict()] + ([source] if source else [])
+    text = json.dumps(identity, sort_keys=True)
     return "run-" + hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
@@ -57,13 +67,21 @@ def write_json(path: Path, value) -> None:
     write_text(path, json.dumps(value, indent=2))
 
 
-def run_record(task: Task, config: TaskConfig, data: str, fingerprint: str) -> dict:
-    """What identifies a run, as run.json stores it (tuples read back as lists)."""
+def run_record(
+    task: Task,
+    config: TaskConfig,
+    data: str,
+    fingerprint: str,
+    source: dict | None = None,
+) -> dict:
+    """What identifies a run, as run.json stores it (tuples read back as lists);
+    `init_from` is the `Source.record` it started from, or None."""
     record = {
         "task": task.name,
         "data": data,
         "config": config.to_dict(),
         "fingerprint": fingerprint,
+        "init_from": source,
     }
     return json.loads(json.dumps(record))
 
@@ -191,10 +209,10 @@ def trim_history(run_dir: Path, epochs: int) -> None:
 
 
 def callbacks(
-    task, config, data, prepared, model, run_dir: Path
+    task, config, data, prepared, model, run_dir: Path, source: dict | None = None
 ) -> list[keras.callbacks.Callback]:
     logs = run_dir / "logs"
-    predict = in_memory_predictor(task, model, prepared)
+    predict = in_memory_predictor(task, model, prepared, task.evaluation_endpoint)
     figure_predict = figure_predictor(task, model, prepared)
     losses = history(run_dir)
     best = min(losses, default=None)
@@ -214,7 +232,7 @@ def callbacks(
         keras.callbacks.TensorBoard(str(logs), histogram_freq=1, write_graph=False),
         SampleSummaries(
             logs,
-            config_markdown(config.to_dict(), data),
+            config_markdown(config.to_dict(), data, source),
             lambda: task.samples(predict, prepared),
             lambda: figure_files(task, figure_predict, prepared),
         ),
@@ -254,7 +272,10 @@ def _claim_run(run_dir: Path, record: dict) -> dict | None:
     if not info_file.is_file():
         return None
     previous = json.loads(info_file.read_text())
-    same = all(previous.get(key) == record[key] for key in ("task", "data", "config"))
+    same = all(
+        previous.get(key) == record[key]
+        for key in ("task", "data", "config", "init_from")
+    )
     if not same or previous.get("fingerprint") != record["fingerprint"]:
         raise UserInputError(
             f"{run_dir} holds a run with other data or settings; pass a new --run NAME, "
@@ -269,17 +290,27 @@ def train(
     data: str,
     layout: Layout,
     run_name: str | None = None,
+    source: init_from.Source | None = None,
 ) -> TrainResult:
-    """Prepares the data, trains (resuming an interrupted run), and returns the best model."""
-    run_dir = layout.run(run_name or default_run_name(task, config, data))
+    """Prepares the data, trains (resuming an interrupted run), and returns the
+    best model; a new run starts from `source`'s weights and preprocessing if
+    given, from scratch otherwise."""
+    identity = source.record if source else None
+    run_dir = layout.run(run_name or default_run_name(task, config, data, identity))
     with RunLock(run_dir):
-        return _train_locked(task, config, data, layout, run_dir)
+        return _train_locked(task, config, data, layout, run_dir, source)
 
 
-def _train_locked(task, config, data, layout: Layout, run_dir: Path) -> TrainResult:
+def _train_locked(
+    task, config, data, layout: Layout, run_dir: Path, source
+) -> TrainResult:
     keras.utils.set_random_seed(config.seed)
-    prepared = task.prepare(config, data)
-    record = run_record(task, config, data, prepared.fingerprint)
+    inherited = source.inherited(task) if source else None
+    prepared = init_from.prepare(task, config, data, inherited)
+    if source:
+        init_from.check_preprocessing(task, source, prepared)
+    identity = source.record if source else None
+    record = run_record(task, config, data, prepared.fingerprint, identity)
     previous = _claim_run(run_dir, record)
     best = checkpoint(run_dir)
     if previous and previous.get("finished") and best.is_file():
@@ -287,18 +318,24 @@ def _train_locked(task, config, data, layout: Layout, run_dir: Path) -> TrainRes
             f"{run_dir} has finished; using its best checkpoint (--run NEW trains anew)"
         )
         return TrainResult(keras.saving.load_model(best), prepared, run_dir)
-    write_json(run_dir / "run.json", record | {"finished": False})
     model = task.build_model(config, prepared)
+    source_model = init_from.compatible_model(source, model, config) if source else None
+    write_json(run_dir / "run.json", record | {"finished": False})
+    write_json(run_dir / "assets.json", stored.to_json(prepared.assets))
     initial_epoch = resume_epoch(run_dir, model)
     if initial_epoch == 0 and backup_epoch(run_dir / "backup") is None:
-        task.pretrain(model, config, prepared)
+        if source:
+            init_from.initialise(task, source, model, source_model)
+        else:
+            task.pretrain(model, config, prepared)
+    del source_model
     print(f"training; watch it with: tensorboard --logdir {layout.runs}")
     model.fit(
         prepared.train,
         validation_data=prepared.validation,
         epochs=config.epochs,
         initial_epoch=initial_epoch,
-        callbacks=callbacks(task, config, data, prepared, model, run_dir),
+        callbacks=callbacks(task, config, data, prepared, model, run_dir, identity),
         shuffle=False,  # the task's dataset is shuffled already
         verbose=1 if sys.stdout.isatty() else 2,  # one line per epoch in logs
     )
