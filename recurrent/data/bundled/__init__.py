@@ -14,6 +14,8 @@ BUILDERS = {
     "bbc_news": "recurrent.data.bundled.bbc_news:BbcNews",
     "bbc_summaries": "recurrent.data.bundled.bbc_summaries:BbcSummaries",
     "bible_parallel": "recurrent.data.bundled.bible_parallel:BibleParallel",
+    "chatterbot": "recurrent.data.bundled.chatterbot:Chatterbot",
+    "chitchat": "recurrent.data.bundled.chitchat:Chitchat",
     "openmoji": "recurrent.data.bundled.openmoji:Openmoji",
     "tmy_weather": "recurrent.data.bundled.tmy_weather:TmyWeather",
 }
