@@ -49,6 +49,12 @@ TASKS = {
         "image files to caption (PNG, JPEG, GIF, BMP...; one per argument, or "
         "--input FILE listing one path per line)",
     ),
+    "chatbot": TaskInfo(
+        "the next turn of a conversation, HRED with attention; default data: "
+        "human chats (chitchat-dataset)",
+        "the turns of one conversation, oldest first (one per argument, or one "
+        "per line of --input FILE)",
+    ),
 }
 
 

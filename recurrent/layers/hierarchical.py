@@ -98,11 +98,20 @@ class HierarchicalEncoder(keras.layers.Layer):
         self.sentence_encoder.build((None, None, width))
 
     def call(self, inputs, mask=None, training=None):
+        if mask is None:
+            shape = ops.shape(inputs)
+            mask = ops.ones(shape[:3], dtype="bool")
+        _, vectors = self.read_words(inputs, mask, training=training)
+        states, final = self.read_sentences(vectors, mask, training=training)
+        return states, final[0]
+
+    def read_words(self, inputs, mask, training=None):
+        """The word level: `(word_states [batch, sentences, words, width],
+        vectors [batch, sentences, vector width])`, each sentence read on its
+        own and pooled (with its mean word vector if `word_means`)."""
         shape = ops.shape(inputs)
         batch, sentences, words = shape[0], shape[1], shape[2]
         flat = ops.reshape(inputs, (-1, words, inputs.shape[-1]))
-        if mask is None:
-            mask = ops.ones((batch, sentences, words), dtype="bool")
         flat_mask = ops.reshape(mask, (-1, words))
         word_states, _ = self.word_encoder(flat, mask=flat_mask, training=training)
         vectors = self.pool(word_states, mask=flat_mask)
@@ -111,12 +120,21 @@ class HierarchicalEncoder(keras.layers.Layer):
                 [vectors, self.word_mean(flat, mask=flat_mask)], axis=-1
             )
         vectors = ops.reshape(vectors, (batch, sentences, vectors.shape[-1]))
+        word_states = ops.reshape(
+            word_states, (batch, sentences, words, word_states.shape[-1])
+        )
+        return word_states, vectors
+
+    def read_sentences(self, vectors, mask, training=None):
+        """The sentence level over `read_words`' vectors: `(states [batch,
+        sentences, width], final states)`, the final states a list (`[h, c]`
+        for an LSTM, `[h]` otherwise); `mask` is the words' mask."""
         vectors = self.sentence_dropout(vectors, training=training)
         sentence_mask = ops.any(mask, axis=-1)
         states, final = self.sentence_encoder(
             vectors, mask=sentence_mask, training=training
         )
-        return states, final[0]
+        return states, list(final)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:2], self.width), (input_shape[0], self.width)
