@@ -13,6 +13,7 @@ text gives "" (score 0) and an empty batch gives empty outputs.
 
 from collections.abc import Mapping
 
+import keras
 import tensorflow as tf
 
 from recurrent.choices import lookup
@@ -59,8 +60,8 @@ class TextGenerator:
 
     Texts are tokenized by `recurrent.data.tokenizers.split_tokens` and joined
     by `join_tokens` with the source's spacing. The padding and start tokens
-    are never generated. Sampling draws from a seed generator made here: fine
-    in memory, not for an export.
+    are never generated. Sampling draws from a seed generator made here (from
+    the "seed" option, random without one), outside any trace.
     """
 
     def __init__(
@@ -78,8 +79,12 @@ class TextGenerator:
         self.algorithm = options.pop("algorithm", "beam")
         self.search = lookup(ALGORITHMS, self.algorithm, "decoding algorithm")
         self.max_length = int(options.pop("max_length"))
-        if self.algorithm == "sample" and "seed" not in options:
-            options["seed"] = None
+        if self.algorithm == "sample" and not isinstance(
+            options.get("seed"), keras.random.SeedGenerator
+        ):
+            # Made once, outside any trace: a traced function may not create
+            # the generator's state variable.
+            options["seed"] = keras.random.SeedGenerator(options.get("seed"))
         self.options = options
         self.model, self.source, self.target = model, source, target
         self.output = output

@@ -86,3 +86,19 @@ def test_replies_never_hold_markers_or_the_unknown_token(generator):
     tokens = [t.decode() for t in outputs["source_tokens"].numpy()[0] if t]
     assert tokens == ["<bot>", "hello", "<user>", "there"]
     assert outputs["weights"].shape[2] == outputs["source_tokens"].shape[1]
+
+
+def test_sampling_runs_inside_a_traced_function(generator):
+    sampling = ReplyGenerator(
+        generator.model,
+        generator.target,
+        {"algorithm": "sample", "max_length": 5, "top_p": 0.9, "seed": 3},
+        2,
+        8,
+        max_reply=4,
+    )
+    traced = tf.function(sampling.generate, input_signature=sampling.signature)
+    replies = traced(tf.constant(["hello\nthere", "bye"]))["reply"].numpy()
+    assert replies.shape == (2,)
+    again = traced(tf.constant(["hello\nthere", "bye"]))["reply"].numpy()
+    assert replies.dtype == again.dtype  # a second call draws again, no new variable
