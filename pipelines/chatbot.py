@@ -15,7 +15,7 @@ by newlines)::
 `chat [--model EXPORT] [--output DIR]` talks with an export (default: the
 latest) in the terminal, or answers the lines piped to it: `/reset`,
 `/history`, `/quit`. Variants: ``--set context_turns=1`` (the single-turn
-ablation), ``decoding=sample``; the small domain set with ``--data
+ablation), ``decoding=beam``; the small domain set with ``--data
 chatterbot/psychology``, fine-tuned from a run with ``train --init-from
 RUN_OR_EXPORT``.
 """

@@ -78,9 +78,10 @@ class Config(TaskConfig):
             vector).
         attention: "global" (Luong et al. 2015, general score) over the
             words of the context, or "none".
-        decoding: "beam" (beam_size, length_penalty: GNMT's alpha,
-            block_ngram: n-grams never repeated) or "sample" (top_p,
-            temperature, repetition_penalty: CTRL's).
+        decoding: "sample" (top_p, temperature, repetition_penalty:
+            CTRL's; seeded with `seed`), chosen on validation by chrF, or
+            "beam" (beam_size, length_penalty: GNMT's alpha, block_ngram:
+            n-grams never repeated).
         min_length: reply tokens before the end token may come.
         single_turn_model: an export of the single-turn ablation (or the
             folder of its numbered exports: the latest is used), scored
@@ -103,12 +104,12 @@ class Config(TaskConfig):
     pooling: str = "mean"
     dropout: float = 0.1
     attention: str = "global"
-    decoding: str = "beam"
+    decoding: str = "sample"
     beam_size: int = 4
     length_penalty: float = 0.6
     block_ngram: int = 3
     top_p: float = 0.9
-    temperature: float = 0.8
+    temperature: float = 1.0
     repetition_penalty: float = 1.2
     min_length: int = 1
     single_turn_model: str = ""
@@ -154,6 +155,7 @@ class Config(TaskConfig):
         if self.decoding == "sample":
             return shared | {
                 "algorithm": "sample",
+                "seed": self.seed,
                 "top_p": self.top_p,
                 "temperature": self.temperature,
                 "repetition_penalty": self.repetition_penalty,

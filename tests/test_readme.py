@@ -10,6 +10,7 @@ import pytest
 from pipelines.runner.config import coerce, field_types
 from tasks.abstractive_summarization import Config as AbstractiveSummarizationConfig
 from tasks.base import TaskConfig
+from tasks.chatbot import Config as ChatbotConfig
 from tasks.extractive_summarization import Config as ExtractiveSummarizationConfig
 from tasks.forecasting import Config as ForecastingConfig
 from tasks.image_captioning import Config as ImageCaptioningConfig
@@ -24,6 +25,7 @@ SECTIONS = {
     "### Extractive summarization": ExtractiveSummarizationConfig,
     "### Abstractive summarization": AbstractiveSummarizationConfig,
     "### Image captioning": ImageCaptioningConfig,
+    "### Chatbot": ChatbotConfig,
 }
 SHARED = "Every task also has these settings:"
 

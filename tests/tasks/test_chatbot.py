@@ -42,6 +42,7 @@ def train(chats, **settings):
         embedding_dim=32,
         learning_rate=1e-2,
         test_examples=0,
+        decoding="beam",
         **settings,
     )
     prepared = TASK.prepare(config, chats)
