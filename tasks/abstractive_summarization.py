@@ -52,6 +52,7 @@ from tasks.base import (
     TaskConfig,
     existing_file,
     inherited_or,
+    latest_export,
     optimizer,
     read_lines,
 )
@@ -171,21 +172,6 @@ def summary_scores(summaries, references, documents) -> tuple[dict, dict]:
     per_document = rouge_per_document(summaries, references)
     scores = summarized(per_document)
     return scores | generation_statistics(summaries, documents), per_document
-
-
-def latest_export(path: str) -> Path | None:
-    """The export at `path`, or the highest numbered one inside it; None if absent."""
-    folder = Path(path)
-    if (folder / "saved_model.pb").is_file():
-        return folder
-    if not folder.is_dir():
-        return None
-    versions = sorted(
-        (int(child.name), child)
-        for child in folder.iterdir()
-        if child.name.isdigit() and (child / "saved_model.pb").is_file()
-    )
-    return versions[-1][1] if versions else None
 
 
 def extractive_summaries(path: Path, documents: list[str]) -> list[str]:

@@ -310,6 +310,21 @@ def inherited_or(
     return fit()
 
 
+def latest_export(path: str) -> Path | None:
+    """The export at `path`, or the highest numbered one inside it; None if absent."""
+    folder = Path(path)
+    if (folder / "saved_model.pb").is_file():
+        return folder
+    if not folder.is_dir():
+        return None
+    versions = sorted(
+        (int(child.name), child)
+        for child in folder.iterdir()
+        if child.name.isdigit() and (child / "saved_model.pb").is_file()
+    )
+    return versions[-1][1] if versions else None
+
+
 def existing_file(path: str) -> Path:
     """The path of an existing input file, or a clear error."""
     file = Path(path)

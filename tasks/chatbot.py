@@ -19,7 +19,6 @@ ablation. Model, decoding and serving are `recurrent.models`,
 import dataclasses
 import math
 from collections.abc import Mapping
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -51,6 +50,7 @@ from tasks.base import (
     TaskConfig,
     batched,
     inherited_or,
+    latest_export,
     optimizer,
     read_lines,
 )
@@ -171,21 +171,6 @@ class Config(TaskConfig):
 def histories(frame) -> list[str]:
     """The context turns of each row as one history string."""
     return [SEPARATOR.join(turns) for turns in frame["context"]]
-
-
-def latest_export(path: str) -> Path | None:
-    """The export at `path`, or the highest numbered one inside it; None if absent."""
-    folder = Path(path)
-    if (folder / "saved_model.pb").is_file():
-        return folder
-    if not folder.is_dir():
-        return None
-    versions = sorted(
-        (int(child.name), child)
-        for child in folder.iterdir()
-        if child.name.isdigit() and (child / "saved_model.pb").is_file()
-    )
-    return versions[-1][1] if versions else None
 
 
 def scored_replies(predict, pairs: list[list[str]]) -> tuple[list[str], float]:
