@@ -30,7 +30,7 @@ scored = model.score(tf.constant([["hi\\nhello", "how are you ?"], ["", "yes"]])
 empty = model.reply(tf.constant([], tf.string))
 print(json.dumps({
     "replies": [r.decode() for r in replied["reply"].numpy()],
-    "same": attention["reply"].numpy().tolist() == replied["reply"].numpy().tolist(),
+    "attention_replies": [r.decode() for r in attention["reply"].numpy()],
     "tokens": [t.decode() for t in attention["source_tokens"].numpy()[0] if t],
     "weights": list(attention["weights"].shape),
     "log_likelihood": scored["log_likelihood"].numpy().tolist(),
@@ -65,8 +65,11 @@ def test_the_export_replies_where_the_project_cannot_be_imported(smoke, tmp_path
     output, _ = smoke
     result = run_without_project(CLIENT, str(output / TASK / "1"), cwd=tmp_path)
     answer = json.loads(result.stdout.strip().splitlines()[-1])
-    assert len(answer["replies"]) == 3 and answer["same"]
-    assert answer["replies"][1] == ""  # a blank history gets no reply
+    # Replies are sampled: each call draws anew, so the endpoints agree on
+    # which histories get a reply, not on its words.
+    assert len(answer["replies"]) == len(answer["attention_replies"]) == 3
+    assert answer["replies"][1] == answer["attention_replies"][1] == ""  # blank
+    assert answer["replies"][0] and answer["attention_replies"][0]
     assert answer["tokens"][0] == "<bot>" and "<user>" in answer["tokens"]
     assert answer["weights"][0] == 3 and answer["weights"][2] == len(answer["tokens"])
     assert answer["log_likelihood"][0] < 0 and answer["scored_tokens"] == [5, 2]
