@@ -311,14 +311,8 @@ class TurnEncoder(keras.layers.Layer):
         memory = memory * ops.cast(mask, memory.dtype)[..., None]
         return memory, mask, states
 
-    def compute_output_shape(self, source_shape):
-        batch, steps = source_shape[0], source_shape[1]
-        state = (batch, self.units)
-        return (
-            (batch, steps, self.units),
-            (batch, steps),
-            [state] * state_count(self.cell),
-        )
+    # Memory and states as wide as a TokenEncoder's, one position per token.
+    compute_output_shape = TokenEncoder.compute_output_shape
 
     def get_config(self):
         config = super().get_config()

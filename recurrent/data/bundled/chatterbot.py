@@ -25,10 +25,10 @@ import importlib.util
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import numpy as np
 import tensorflow_datasets as tfds
 import yaml
 
+from recurrent.data.bundled.chitchat import dialogue_features
 from recurrent.data.dialogues import SEPARATOR, normalise, turn_examples
 from recurrent.data.splits import SPLITS, hash_split
 from recurrent.errors import UserInputError
@@ -163,14 +163,7 @@ class Chatterbot(tfds.core.GeneratorBasedBuilder):
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
             description=__doc__,
-            features=tfds.features.FeaturesDict(
-                {
-                    "context": tfds.features.Sequence(tfds.features.Text()),
-                    "response": tfds.features.Text(),
-                    "conversation": tfds.features.Text(),
-                    "turn": tfds.features.Scalar(np.int32),
-                }
-            ),
+            features=dialogue_features(),
             supervised_keys=("context", "response"),
             homepage="https://github.com/gunthercox/chatterbot-corpus",
             citation="Cox, ChatterBot Language Training Corpus, 2016.",

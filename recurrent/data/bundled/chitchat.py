@@ -64,6 +64,19 @@ def examples(conversations: Mapping[str, Mapping], split: str) -> Iterator:
             )
 
 
+def dialogue_features() -> tfds.features.FeaturesDict:
+    """The features of a dialogue example: the turns before it, the turn
+    (response), the conversation's id and the turn's index in it."""
+    return tfds.features.FeaturesDict(
+        {
+            "context": tfds.features.Sequence(tfds.features.Text()),
+            "response": tfds.features.Text(),
+            "conversation": tfds.features.Text(),
+            "turn": tfds.features.Scalar(np.int32),
+        }
+    )
+
+
 class Chitchat(tfds.core.GeneratorBasedBuilder):
     """Turns of human chit-chat with the turns before them."""
 
@@ -73,14 +86,7 @@ class Chitchat(tfds.core.GeneratorBasedBuilder):
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
             description=__doc__,
-            features=tfds.features.FeaturesDict(
-                {
-                    "context": tfds.features.Sequence(tfds.features.Text()),
-                    "response": tfds.features.Text(),
-                    "conversation": tfds.features.Text(),
-                    "turn": tfds.features.Scalar(np.int32),
-                }
-            ),
+            features=dialogue_features(),
             supervised_keys=("context", "response"),
             homepage="https://github.com/BYU-PCCL/chitchat-dataset",
             citation="BYU-PCCL, Chit-Chat Challenge dataset, 2018.",
